@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lockstep",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "verify", targets: ["verify"]),
+        .library(name: "LockstepOptim", targets: ["LockstepOptim"]),
+        .library(name: "LockstepHarness", targets: ["LockstepHarness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // MARK: HDF5: the C library, and a safe Swift layer over it.
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .target(name: "LockstepHDF5", dependencies: ["CHDF5"]),
+
+        // MARK: The golden-fixture format, on top of the HDF5 layer.
+        .target(name: "LockstepFormat", dependencies: ["LockstepHDF5"]),
+
+        // MARK: The optimizers: pure Swift, no HDF5.
+        .target(
+            name: "LockstepOptim",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+        ),
+
+        // MARK: The verification harness joins fixtures and optimizers.
+        .target(name: "LockstepHarness", dependencies: ["LockstepFormat", "LockstepOptim"]),
+
+        // MARK: The `verify` command: a library for testability, and a thin executable.
+        .target(
+            name: "LockstepCLI",
+            dependencies: [
+                "LockstepHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "verify", dependencies: ["LockstepCLI"]),
+
+        // MARK: Tests mirror the targets.
+        .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5"]),
+        .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat"]),
+        .testTarget(name: "LockstepOptimTests", dependencies: ["LockstepOptim"]),
+        .testTarget(name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat"]),
+        .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI", "verify"]),
+    ]
+)

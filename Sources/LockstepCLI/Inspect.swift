@@ -1,0 +1,39 @@
+import ArgumentParser
+import LockstepFormat
+
+extension VerifyCommand {
+    /// Prints what a fixture holds, after checking it against the format.
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a fixture against the format and print its header, groups and datasets.")
+
+        @Argument(help: ArgumentHelp("The fixture (.h5).", valueName: "file"))
+        var fixture: String
+
+        func run() throws {
+            let reader: FixtureReader
+            do {
+                reader = try FixtureReader(path: fixture)
+            } catch {
+                TextReport().error("\(error)")
+                throw ExitCode(2)
+            }
+            let header = reader.header
+            print("\(fixture): \(header.optimizer) \(header.dtype.rawValue), \(header.steps) steps, mode \(header.mode.rawValue)")
+            if let description = header.description { print("  \(description)") }
+            print("  reference: \(JSONValue.object(header.reference.json))")
+            if let scheduler = header.scheduler { print("  scheduler: \(JSONValue.object(scheduler))") }
+            for (index, group) in header.paramGroups.enumerated() {
+                let added = group.addedAtStep == 1 ? "" : " (added before step \(group.addedAtStep))"
+                print("  group \(index)\(added): \(group.params.joined(separator: ", ")) \(JSONValue.object(group.hyperparameters))")
+            }
+            for parameter in reader.parameters {
+                let gaps = parameter.hasGrad.filter { !$0 }.count
+                print(
+                    "  \(parameter.path) \(parameter.shape)"
+                        + (gaps > 0 ? ", no gradient at \(gaps) steps" : "")
+                        + (parameter.stateKeys.isEmpty ? "" : ", state: \(parameter.stateKeys.joined(separator: ", "))"))
+            }
+        }
+    }
+}

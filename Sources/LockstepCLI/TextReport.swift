@@ -1,0 +1,53 @@
+import Foundation
+import LockstepHarness
+
+/// The human-readable report of `verify`: one block per fixture on standard output, one
+/// line per invalid fixture on standard error.
+struct TextReport {
+    var standardOutput: (String) -> Void = { print($0) }
+    var standardError: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    func result(_ result: VerificationResult) {
+        let path = [result.implementation, result.cpuCapability].compactMap { $0 }.joined(separator: " ")
+        standardOutput(
+            "\(result.passed ? "PASS" : "FAIL") \(result.fixture): \(result.optimizer) \(result.dtype)"
+                + (path.isEmpty ? "" : " (\(path))")
+                + ", \(result.steps) steps, \(result.mode.rawValue); \(result.tolerance)")
+        let width = max(28, result.tensors.map(\.tensor.count).max() ?? 0)
+        standardOutput("  " + pad("tensor", width) + "  " + pad("max abs err", 12) + "  " + pad("max rel err", 12) + "  max ulp")
+        for tensor in result.tensors {
+            standardOutput(
+                "  " + pad(tensor.tensor, width) + "  " + pad(format(tensor.maxAbsoluteError), 12) + "  "
+                    + pad(format(tensor.maxRelativeError), 12) + "  " + (tensor.maxULPError.map { "\($0)" } ?? "NaN")
+                    + (tensor.passed ? "" : "  FAIL (\(tensor.failedElements) of \(tensor.comparedElements) elements)"))
+        }
+        if let failure = result.firstFailure {
+            let index = failure.multiIndex.isEmpty ? "" : " \(failure.multiIndex)"
+            standardOutput(
+                "  first failure: step \(failure.step), \(failure.tensor), element \(failure.index)\(index): "
+                    + "expected \(show(failure.expected, result.dtype)), actual \(show(failure.actual, result.dtype))"
+                    + (failure.ulps.map { ", \($0) ulp" } ?? ""))
+        }
+    }
+
+    func error(_ line: String) { standardError("error: " + line) }
+
+    func summary(_ outcome: Outcome) {
+        standardOutput(
+            "\(outcome.passedCount) passed, \(outcome.failedCount) failed"
+                + (outcome.errors.isEmpty ? "" : ", \(outcome.errors.count) invalid"))
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private func format(_ value: Double) -> String {
+        value == 0 ? "0" : String(format: "%.3e", value)
+    }
+
+    /// A value in its dtype's shortest round-trip form.
+    private func show(_ value: Double, _ dtype: String) -> String {
+        dtype == "float32" ? "\(Float(value))" : "\(value)"
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import LockstepFormat
+import LockstepHarness
+
+/// `verify`: replays golden fixtures through the Swift optimizers and judges them.
+public struct VerifyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Replay PyTorch golden trajectories through Lockstep's Swift optimizers and compare them step by step.",
+        discussion: """
+            Exit status: 0 when every fixture passes, 1 when a value is out of tolerance, \
+            2 when a fixture or an argument is invalid.
+            """,
+        subcommands: [Check.self, Inspect.self],
+        defaultSubcommand: Check.self)
+
+    public init() {}
+}
+
+/// Bounds given on the command line; absent ones come from the fixture, then the dtype.
+struct ToleranceOptions: ParsableArguments {
+    @Option(help: "Relative tolerance: |a − e| ≤ atol + rtol·|e| passes.")
+    var rtol: Double?
+
+    @Option(help: "Absolute tolerance.")
+    var atol: Double?
+
+    @Option(help: "Largest accepted distance in units in the last place.")
+    var maxUlp: UInt64?
+
+    @Flag(help: "Require bit-for-bit equality (rtol, atol and max-ulp all zero).")
+    var exact = false
+
+    func validate() throws {
+        for (name, value) in [("--rtol", rtol), ("--atol", atol)] {
+            if let value, !(value >= 0 && value.isFinite) {
+                throw ValidationError("\(name) must be a finite number ≥ 0, not \(value)")
+            }
+        }
+        if exact, rtol != nil || atol != nil || maxUlp != nil {
+            throw ValidationError("--exact cannot be combined with --rtol, --atol or --max-ulp")
+        }
+    }
+
+    func tolerance(for header: FixtureHeader) -> Tolerance {
+        exact ? .exact : Tolerance.resolve(rtol: rtol, atol: atol, maxULP: maxUlp, file: header.tolerance, dtype: header.dtype)
+    }
+}
+
+extension VerifyCommand {
+    /// Verifies fixtures (the default subcommand).
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check", abstract: "Verify fixtures (the default: `verify --fixture F` is `verify check --fixture F`).")
+
+        @Option(name: .customLong("fixture"), help: ArgumentHelp("A golden fixture (.h5) to verify; repeat for more.", valueName: "file"))
+        var fixtures: [String] = []
+
+        @OptionGroup var bounds: ToleranceOptions
+
+        @Flag(help: "Load the recorded parameters and state of step t−1 before step t, so each step is judged alone.")
+        var teacherForcing = false
+
+        @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
+        var json: String?
+
+        func validate() throws {
+            if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
+        }
+
+        func run() throws {
+            var report = TextReport()
+            let outcome = verifyAll(report: &report)
+            if let json {
+                do {
+                    try writeJSON(outcome, to: json)
+                } catch {
+                    report.error("\(json): cannot write the JSON report: \(error)")
+                    throw ExitCode(2)
+                }
+            }
+            throw ExitCode(outcome.exitCode)
+        }
+
+        func verifyAll(report: inout TextReport) -> Outcome {
+            var outcome = Outcome()
+            for path in fixtures {
+                do {
+                    let reader = try FixtureReader(path: path)
+                    let replay = Replay(tolerance: bounds.tolerance(for: reader.header), teacherForcing: teacherForcing)
+                    let result = try replay.run(reader)
+                    report.result(result)
+                    outcome.results.append(result)
+                } catch let error as FixtureError {
+                    report.error(error.description)
+                    outcome.errors.append(.init(fixture: path, message: error.description))
+                } catch let error as ReplayError {
+                    report.error(error.line(file: path))
+                    outcome.errors.append(.init(fixture: path, message: error.line(file: path)))
+                } catch {
+                    report.error("\(path): /: \(error)")
+                    outcome.errors.append(.init(fixture: path, message: "\(path): /: \(error)"))
+                }
+            }
+            report.summary(outcome)
+            return outcome
+        }
+
+        private func writeJSON(_ outcome: Outcome, to path: String) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let data = try encoder.encode(outcome)
+            let url = URL(fileURLWithPath: path)
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+            try data.write(to: temporary)
+            if rename(temporary.path, url.path) != 0 {
+                try? FileManager.default.removeItem(at: temporary)
+                throw CocoaError(.fileWriteUnknown)
+            }
+        }
+    }
+}
+
+/// Everything one run of `verify check` found.
+struct Outcome: Codable {
+    struct InvalidFixture: Codable {
+        var fixture: String
+        var message: String
+    }
+
+    var results: [VerificationResult] = []
+    var errors: [InvalidFixture] = []
+
+    var passedCount: Int { results.filter(\.passed).count }
+    var failedCount: Int { results.count - passedCount }
+
+    /// 2 if any fixture was invalid, else 1 if any failed, else 0.
+    var exitCode: Int32 { !errors.isEmpty ? 2 : failedCount > 0 ? 1 : 0 }
+
+    enum CodingKeys: String, CodingKey { case results, errors, passed, failed, invalid }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(results, forKey: .results)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(passedCount, forKey: .passed)
+        try container.encode(failedCount, forKey: .failed)
+        try container.encode(errors.count, forKey: .invalid)
+    }
+
+    init() {}
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        results = try container.decode([VerificationResult].self, forKey: .results)
+        errors = try container.decode([InvalidFixture].self, forKey: .errors)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import LockstepHDF5
+
+/// Opens a golden fixture, checks it against format v1, and streams it one step at a time.
+///
+/// Opening reads only the attributes and the shapes of the datasets and checks that they
+/// agree with each other; the numbers are read later, one row per call, so memory stays
+/// constant in the number of steps. Every problem is a ``FixtureError`` naming the file,
+/// the object and what is wrong.
+public final class FixtureReader: Sendable {
+    /// The path the fixture was opened with.
+    public let path: String
+    public let header: FixtureHeader
+    /// The parameters in optimizer order (by their `index`).
+    public let parameters: [FixtureParameter]
+    /// The objective, in closure mode.
+    public let objective: FixtureObjective?
+
+    private let file: HDF5File
+    private let learningRates: HDF5Dataset?
+    private let loss: HDF5Dataset?
+    private let closureCalls: HDF5Dataset?
+
+    /// Opens and checks the fixture at `path`.
+    public init(path: String) throws {
+        self.path = path
+        (file, header, parameters, objective, learningRates, loss, closureCalls) = try translatingErrors {
+            let file = try HDF5File.open(readingAt: path)
+            let root = try file.root
+            let check = FixtureCheck(file: path)
+            let header = try check.header(root)
+            let parameters = try check.parameters(root, header: header)
+            let (lr, loss, calls) = try check.steps(root, header: header)
+            let objective = header.mode == .closure ? try check.objective(root, header: header) : nil
+            if header.mode == .replay, try root.childKind("objective") != nil {
+                throw check.error("/objective", "is only allowed in closure mode")
+            }
+            return (file, header, parameters, objective, lr, loss, calls)
+        }
+    }
+
+    /// The parameter named `name`.
+    public func parameter(named name: String) -> FixtureParameter? {
+        parameters.first { $0.name == name }
+    }
+
+    private func requireDType<T: FixtureScalar>(_: T.Type) throws {
+        guard T.fixtureDType == header.dtype else {
+            throw FixtureError(
+                file: path, object: "/", message: "cannot read a \(header.dtype.rawValue) fixture as \(T.fixtureDType.rawValue)")
+        }
+    }
+
+    /// The parameter's value before step 1.
+    public func initial<T: FixtureScalar>(_ parameter: FixtureParameter, as _: T.Type = T.self) throws -> [T] {
+        try requireDType(T.self)
+        return try translatingErrors { try parameter.initial.read(T.self) }
+    }
+
+    /// Reads row `step - 1` (the row of step `step`, 1-based) of a parameter's series.
+    public func read<T: FixtureScalar>(
+        _ series: FixtureSeries, of parameter: FixtureParameter, step: Int, into buffer: inout [T]
+    ) throws {
+        try requireDType(T.self)
+        let dataset: HDF5Dataset
+        switch series {
+        case .grad:
+            guard let grad = parameter.grad else {
+                throw FixtureError(file: path, object: parameter.path + "/grad", message: "dataset not found")
+            }
+            dataset = grad
+        case .param: dataset = parameter.param
+        case .state(let key):
+            guard let state = parameter.state[key] else {
+                throw FixtureError(file: path, object: parameter.path + "/state/\(key)", message: "dataset not found")
+            }
+            dataset = state
+        }
+        try translatingErrors { try dataset.readRow(step - 1, into: &buffer) }
+    }
+
+    /// The learning rate of each group while step `step` ran (`/steps/lr`), if recorded.
+    public func learningRates(step: Int) throws -> [Double]? {
+        guard let learningRates else { return nil }
+        var row: [Double] = []
+        try translatingErrors { try learningRates.readRow(step - 1, into: &row) }
+        return row
+    }
+
+    /// Whether the fixture records `/steps/lr`.
+    public var hasLearningRates: Bool { learningRates != nil }
+
+    /// The losses `step(closure)` returned (`/steps/loss`), in closure mode.
+    public func losses() throws -> [Double]? {
+        try loss.map { dataset in try translatingErrors { try dataset.read(Double.self) } }
+    }
+
+    /// How many times each step called the closure (`/steps/closure_calls`), in closure mode.
+    public func closureCallCounts() throws -> [Int64]? {
+        try closureCalls.map { dataset in try translatingErrors { try dataset.read(Int64.self) } }
+    }
+}

@@ -1,0 +1,92 @@
+import CHDF5
+import Foundation
+
+/// The one gate to the HDF5 C library.
+///
+/// The serial HDF5 library is not safe to call from several threads at once, so every
+/// call in this module goes through ``HDF5Library/call(_:)``, which holds one process-wide
+/// recursive lock. On first use the library's automatic error printing is switched off:
+/// failures are read from the error stack and returned as ``HDF5Error`` values instead.
+enum HDF5Library {
+    private static let lock = NSRecursiveLock()
+    nonisolated(unsafe) private static var initialized = false
+
+    /// Runs `body` (one or more C calls) under the library lock.
+    static func call<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        if !initialized {
+            _ = H5open()
+            _ = H5Eset_auto2(lockstep_h5e_default(), nil, nil)
+            initialized = true
+        }
+        return try body()
+    }
+
+    /// The messages HDF5 left on its error stack, innermost last, then clears the stack.
+    /// Call while holding the lock, right after the failing call.
+    static func takeErrorStack() -> String? {
+        let collector = NameCollector()
+        let pointer = Unmanaged.passUnretained(collector).toOpaque()
+        _ = H5Ewalk2(lockstep_h5e_default(), H5E_WALK_DOWNWARD, { _, entry, context in
+            guard let entry, let context else { return 0 }
+            let collector = Unmanaged<NameCollector>.fromOpaque(context).takeUnretainedValue()
+            var text = entry.pointee.desc.map { String(cString: $0) } ?? ""
+            var buffer = [CChar](repeating: 0, count: 256)
+            var msgType = H5E_MAJOR
+            if H5Eget_msg(entry.pointee.min_num, &msgType, &buffer, buffer.count) > 0 {
+                let minor = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                text = text.isEmpty ? minor : "\(text): \(minor)"
+            }
+            if !text.isEmpty { collector.lines.append(text) }
+            return 0
+        }, pointer)
+        _ = H5Eclear2(lockstep_h5e_default())
+        guard !collector.lines.isEmpty else { return nil }
+        // The innermost two entries say the most; the outer ones repeat "can't open".
+        return collector.lines.suffix(2).joined(separator: "; ")
+    }
+}
+
+/// Gathers strings from HDF5's C iteration callbacks.
+final class NameCollector { var lines: [String] = [] }
+
+/// Checks an HDF5 identifier result, turning a negative id into a typed error.
+func checkID(
+    _ id: hid_t, _ kind: HDF5Error.Kind, file: String, object: String, _ message: @autoclosure () -> String
+) throws -> hid_t {
+    if id < 0 {
+        throw HDF5Error(kind, file: file, object: object, message: message(), detail: HDF5Library.takeErrorStack())
+    }
+    return id
+}
+
+/// Checks an HDF5 status result (`herr_t`), turning a negative status into a typed error.
+func checkStatus(
+    _ status: herr_t, _ kind: HDF5Error.Kind = .libraryFailure, file: String, object: String,
+    _ message: @autoclosure () -> String
+) throws {
+    if status < 0 {
+        throw HDF5Error(kind, file: file, object: object, message: message(), detail: HDF5Library.takeErrorStack())
+    }
+}
+
+/// Owns one HDF5 identifier and closes it when released.
+public final class HDF5Handle: @unchecked Sendable {
+    let id: hid_t
+    private let close: (hid_t) -> herr_t
+
+    init(_ id: hid_t, close: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.close = close
+    }
+
+    deinit {
+        HDF5Library.call { _ = close(id) }
+    }
+}
+
+/// Joins an object path and a child name: `/params` + `w` is `/params/w`.
+func joinPath(_ parent: String, _ child: String) -> String {
+    parent == "/" ? "/" + child : parent + "/" + child
+}

@@ -1,0 +1,84 @@
+import Foundation
+import LockstepFormat
+import LockstepOptim
+
+/// What a replay does with an optimizer, whatever its type.
+public protocol ReplayableOptimizer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+    /// Adds a group whose hyperparameters are torch's JSON keys (`add_param_group`).
+    func addGroup(_ params: [Parameter<Scalar>], hyperparameters: [String: JSONValue]) throws
+    /// Sets the learning rate of group `index`.
+    func setLearningRate(_ lr: Double, group index: Int) throws
+    /// The learning rate of group `index`.
+    func learningRate(group index: Int) -> Double
+    func step() throws
+    func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]?
+    func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws
+    /// The state keys of a parameter in group `index`.
+    func stateKeys(group index: Int) -> [String]
+}
+
+/// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
+public enum OptimizerRegistry {
+    /// Every optimizer name a fixture may give, with the Swift type that replays it.
+    public static let names: [String] = ["Adam", "AdamW", "HFAdamW"]
+
+    /// Builds the optimizer named `name` over its first groups.
+    ///
+    /// - Throws: ``ReplayError/invalidInput`` for an unknown name, and the optimizer's own
+    ///   errors (torch's messages) for rejected hyperparameters.
+    public static func make<Scalar: TensorScalar>(
+        _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
+        cpuCapability: TorchCPUCapability?
+    ) throws -> any ReplayableOptimizer<Scalar> {
+        switch name {
+        case "Adam": return try Adapter<Adam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "AdamW": return try Adapter<AdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        default:
+            throw ReplayError.invalidInput(
+                object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
+        }
+    }
+}
+
+/// Adapts any ``TorchConstructible`` optimizer to ``ReplayableOptimizer``.
+final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
+    typealias Scalar = O.Scalar
+    let optimizer: O
+
+    init(groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])], cpuCapability: TorchCPUCapability?) throws {
+        let built = try groups.map { ParamGroup(params: $0.params, options: try Self.options($0.hyperparameters)) }
+        optimizer = try O(groups: built, defaults: O.standardDefaults)
+        if let cpuCapability, let fused = optimizer as? any FusedKernelEmulating {
+            Self.setCapability(fused, cpuCapability)
+        }
+    }
+
+    private static func setCapability(_ optimizer: some FusedKernelEmulating, _ capability: TorchCPUCapability) {
+        optimizer.cpuCapability = capability
+    }
+
+    static func options(_ hyperparameters: [String: JSONValue]) throws -> O.Options {
+        let data = try JSONEncoder().encode(hyperparameters)
+        return try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
+    }
+
+    func addGroup(_ params: [Parameter<Scalar>], hyperparameters: [String: JSONValue]) throws {
+        try optimizer.addParamGroup(params, options: try Self.options(hyperparameters))
+    }
+
+    func setLearningRate(_ lr: Double, group index: Int) throws {
+        var options = optimizer.paramGroups[index].options
+        options.lr = lr
+        try optimizer.setOptions(options, forGroup: index)
+    }
+
+    func learningRate(group index: Int) -> Double { optimizer.paramGroups[index].options.lr }
+    func step() throws { try optimizer.step() }
+    func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]? { optimizer.state(of: parameter) }
+    func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws {
+        try optimizer.setState(entries, of: parameter)
+    }
+    func stateKeys(group index: Int) -> [String] { O.stateKeys(for: optimizer.paramGroups[index].options) }
+}

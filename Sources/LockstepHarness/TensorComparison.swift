@@ -1,0 +1,66 @@
+/// Running statistics of one compared tensor over a trajectory: the largest absolute,
+/// relative and ULP errors, and the first element that failed.
+public struct TensorComparison: Sendable, Equatable, Codable {
+    /// The first element that failed the tolerance.
+    public struct Failure: Sendable, Equatable, Codable {
+        public var step: Int
+        public var tensor: String
+        /// The flat (row-major) index, and the same as a multi-index into the tensor's shape.
+        public var index: Int
+        public var multiIndex: [Int]
+        public var expected: Double
+        public var actual: Double
+        /// `nil` when the distance is not finite (NaN against a number).
+        public var ulps: UInt64?
+    }
+
+    /// The object path of the recorded dataset, e.g. `/params/w/state/exp_avg`.
+    public var tensor: String
+    public var maxAbsoluteError: Double = 0
+    public var maxRelativeError: Double = 0
+    /// `nil` when some element was NaN against a number.
+    public var maxULPError: UInt64? = 0
+    public var comparedElements: Int = 0
+    public var failedElements: Int = 0
+    public var firstFailure: Failure?
+
+    public init(tensor: String) { self.tensor = tensor }
+
+    public var passed: Bool { failedElements == 0 }
+
+    /// Compares one step's values, element by element.
+    public mutating func compare<T: BinaryFloatingPoint>(
+        actual: [T], expected: [T], shape: [Int], step: Int, tolerance: Tolerance
+    ) where T.RawSignificand: FixedWidthInteger {
+        comparedElements += expected.count
+        for i in expected.indices {
+            let (a, e) = (actual[i], expected[i])
+            if a == e || (a.isNaN && e.isNaN) { continue }
+            let ulps = ulpDistance(a, e)
+            let absolute = (Double(a) - Double(e)).magnitude
+            let relative = e == 0 ? (absolute == 0 ? 0 : .infinity) : absolute / Double(e).magnitude
+            maxAbsoluteError = max(maxAbsoluteError, absolute.isNaN ? .infinity : absolute)
+            maxRelativeError = max(maxRelativeError, relative.isNaN ? .infinity : relative)
+            if ulps == .max { maxULPError = nil } else if let current = maxULPError { maxULPError = max(current, ulps) }
+            if !tolerance.accepts(a, e) {
+                failedElements += 1
+                if firstFailure == nil {
+                    firstFailure = Failure(
+                        step: step, tensor: tensor, index: i, multiIndex: multiIndex(i, shape: shape),
+                        expected: Double(e), actual: Double(a), ulps: ulps == .max ? nil : ulps)
+                }
+            }
+        }
+    }
+}
+
+/// The row-major multi-index of flat index `index` in `shape`.
+func multiIndex(_ index: Int, shape: [Int]) -> [Int] {
+    var rest = index
+    var result = [Int](repeating: 0, count: shape.count)
+    for axis in shape.indices.reversed() where shape[axis] > 0 {
+        result[axis] = rest % shape[axis]
+        rest /= shape[axis]
+    }
+    return result
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Adam, and with `decoupledWeightDecay` AdamW: torch's `torch.optim.Adam`.
+///
+/// With gradient `g`, parameters `θ`, learning rate `γ`, betas `β₁, β₂`, weight decay `λ`:
+///
+/// ```
+/// t ← t + 1
+/// g ← −g                                   if maximize
+/// θ ← θ − γλθ                              if decoupled (AdamW)
+/// g ← g + λθ                               else if λ ≠ 0 (L2)
+/// m ← lerp(m, g, 1 − β₁)                   = β₁m + (1 − β₁)g
+/// v ← β₂v + (1 − β₂)g²
+/// v̂ ← max(v̂, v)                            if amsgrad (then v̂ replaces v below)
+/// θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+/// ```
+///
+/// Defaults: `lr = 1e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`
+/// (AdamW: `1e-2`), `amsgrad = false`, `maximize = false`.
+/// State: `step`, `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` with amsgrad.
+///
+/// Numerics: a group with `fused = true` reproduces torch's fused CPU kernel bit for bit
+/// for the ``cpuCapability`` it ran with; other groups follow the for-loop path
+/// (`_single_tensor_adam`) operation by operation. See `AdamKernel`.
+///
+/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// Every group is validated, not only the defaults.
+///
+/// References: Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015;
+/// Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019;
+/// Reddi et al., *On the Convergence of Adam and Beyond*, ICLR 2018;
+/// https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+public final class Adam<Scalar: TensorScalar>: Optimizer {
+    /// Adam's hyperparameters under torch's names.
+    public struct Options: OptimizerOptions {
+        public var lr: Double = 1e-3
+        public var betas = Betas(0.9, 0.999)
+        public var eps: Double = 1e-8
+        public var weightDecay: Double = 0
+        public var amsgrad = false
+        public var maximize = false
+        /// Run torch's fused CPU kernel (`fused=True`) rather than the for-loop path.
+        public var fused: Bool?
+        /// Informational (torch's multi-tensor path rounds like the for-loop path).
+        public var foreach: Bool?
+        public var capturable = false
+        public var differentiable = false
+        /// AdamW's decay (`θ ← θ(1 − γλ)`) instead of L2 (`g ← g + λθ`).
+        public var decoupledWeightDecay = false
+
+        public init(
+            lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+            amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil, foreach: Bool? = nil,
+            decoupledWeightDecay: Bool = false
+        ) {
+            self.lr = lr
+            self.betas = betas
+            self.eps = eps
+            self.weightDecay = weightDecay
+            self.amsgrad = amsgrad
+            self.maximize = maximize
+            self.fused = fused
+            self.foreach = foreach
+            self.decoupledWeightDecay = decoupledWeightDecay
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case lr, betas, eps, amsgrad, maximize, fused, foreach, capturable, differentiable
+            case weightDecay = "weight_decay"
+            case decoupledWeightDecay = "decoupled_weight_decay"
+        }
+    }
+
+    /// A parameter's state: torch's `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`.
+    public struct State: ParameterState {
+        public var step: Double
+        public var expAvg: [Scalar]
+        public var expAvgSq: [Scalar]
+        public var maxExpAvgSq: [Scalar]?
+
+        /// The parameter's shape, which the tensors share.
+        public let shape: [Int]
+
+        /// The state before the first step: zeros, `step = 0`.
+        init(shape: [Int], amsgrad: Bool) {
+            self.shape = shape
+            step = 0
+            expAvg = [Scalar](repeating: 0, count: shape.reduce(1, *))
+            expAvgSq = expAvg
+            maxExpAvgSq = amsgrad ? expAvg : nil
+        }
+
+        public var torchState: [String: StateValue<Scalar>] {
+            var entries: [String: StateValue<Scalar>] = [
+                "step": .scalar(step),
+                "exp_avg": .tensor(shape: shape, values: expAvg),
+                "exp_avg_sq": .tensor(shape: shape, values: expAvgSq),
+            ]
+            if let maxExpAvgSq { entries["max_exp_avg_sq"] = .tensor(shape: shape, values: maxExpAvgSq) }
+            return entries
+        }
+
+        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
+            for key in torchState.keys where !["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"].contains(key) {
+                throw OptimizerError(.keyError, "Adam keeps no state '\(key)'")
+            }
+            step = try torchState.required("step").number("step")
+            expAvg = try torchState.required("exp_avg").tensor("exp_avg", shape: parameterShape)
+            expAvgSq = try torchState.required("exp_avg_sq").tensor("exp_avg_sq", shape: parameterShape)
+            maxExpAvgSq = try torchState["max_exp_avg_sq"]?.tensor("max_exp_avg_sq", shape: parameterShape)
+            shape = parameterShape
+        }
+    }
+
+    public class var torchName: String { "Adam" }
+    public let defaults: Options
+    public var storage = OptimizerStorage<Options, State>()
+    /// The CPU capability whose fused kernel groups with `fused = true` reproduce.
+    public var cpuCapability: TorchCPUCapability
+
+    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
+    public init(
+        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
+    ) throws {
+        try Self.validate(defaults)
+        self.defaults = defaults
+        self.cpuCapability = cpuCapability
+        try initializeGroups(groups)
+    }
+
+    /// Creates the optimizer over one group of `params` with the given hyperparameters.
+    public convenience init(
+        _ params: [Parameter<Scalar>], lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8,
+        weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil,
+        decoupledWeightDecay: Bool = false
+    ) throws {
+        let options = Options(
+            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, fused: fused,
+            decoupledWeightDecay: decoupledWeightDecay)
+        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
+    }
+
+    /// torch's checks, in torch's order and words (`torch/optim/adam.py`).
+    public static func validate(_ options: Options) throws {
+        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
+        guard 0.0 <= options.eps else { throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(options.eps))") }
+        guard 0.0 <= options.betas.beta1, options.betas.beta1 < 1.0 else {
+            throw OptimizerError(.valueError, "Invalid beta parameter at index 0: \(pythonRepr(options.betas.beta1))")
+        }
+        guard 0.0 <= options.betas.beta2, options.betas.beta2 < 1.0 else {
+            throw OptimizerError(.valueError, "Invalid beta parameter at index 1: \(pythonRepr(options.betas.beta2))")
+        }
+        guard 0.0 <= options.weightDecay else {
+            throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
+        }
+        if options.fused == true {
+            if options.differentiable { throw OptimizerError(.runtimeError, "`fused` does not support `differentiable`") }
+            if options.foreach == true {
+                throw OptimizerError(.runtimeError, "`fused` and `foreach` cannot be `True` together.")
+            }
+        }
+        if options.capturable || options.differentiable {
+            throw OptimizerError(
+                .runtimeError, "Lockstep reproduces torch's CPU paths only: capturable=True and differentiable=True are not supported")
+        }
+    }
+
+    public static func stateKeys(for options: Options) -> [String] {
+        ["step", "exp_avg", "exp_avg_sq"] + (options.amsgrad ? ["max_exp_avg_sq"] : [])
+    }
+
+    public func update(_ group: ParamGroup<Options, Scalar>) throws {
+        let options = group.options
+        let path: AdamKernel.Path = options.fused == true ? .fused(cpuCapability) : .forLoop
+        for parameter in group.params {
+            guard let grad = parameter.grad else { continue }
+            withState(of: parameter) { state in
+                var current = state ?? State(shape: parameter.shape, amsgrad: options.amsgrad)
+                state = nil  // release the stored copy so the arrays are updated in place
+                current.step += 1
+                AdamKernel.step(
+                    param: &parameter.value, grad: grad, state: &current, options: options, path: path)
+                state = current
+            }
+        }
+    }
+}
+

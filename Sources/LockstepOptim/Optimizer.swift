@@ -1,0 +1,170 @@
+/// An optimizer with PyTorch's model (`torch.optim.Optimizer`).
+///
+/// - Parameters live in param groups, in a fixed order; each group has its own
+///   hyperparameters, filled from ``defaults`` where not given.
+/// - State is kept per parameter under torch's key names and created lazily at the
+///   parameter's first step with a gradient; parameters whose `grad` is `nil` are skipped.
+/// - ``step()`` updates every group; ``step(closure:)`` first calls the closure (which
+///   should recompute the gradients) and returns its loss.
+/// - ``stateDict()`` and ``loadStateDict(_:)`` match parameters by position, as torch does.
+///
+/// A conforming type supplies its defaults, validation, state type and ``update(_:)``, the
+/// step of one group; everything else comes from this protocol.
+public protocol Optimizer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+    associatedtype Options: OptimizerOptions
+    associatedtype State: ParameterState<Scalar>
+
+    /// The reference class name: `AdamW`, `Adam`, `HFAdamW`, ...
+    static var torchName: String { get }
+    /// The hyperparameters a group takes where it does not name its own.
+    var defaults: Options { get }
+    /// The param groups and the per-parameter state.
+    var storage: OptimizerStorage<Options, State> { get set }
+
+    /// Throws torch's error for hyperparameters torch rejects.
+    static func validate(_ options: Options) throws
+    /// The state keys a parameter in a group with `options` has after its first step.
+    static func stateKeys(for options: Options) -> [String]
+    /// Performs the update of one group: torch's loop body of `step()`.
+    func update(_ group: ParamGroup<Options, Scalar>) throws
+    /// Performs one step, calling `closure` as the algorithm needs; returns the loss.
+    func step(closure: () throws -> Double) throws -> Double
+}
+
+extension Optimizer {
+    /// The param groups, in order.
+    public var paramGroups: [ParamGroup<Options, Scalar>] { storage.paramGroups }
+
+    /// Every parameter, in the optimizer's order (groups concatenated).
+    public var parameters: [Parameter<Scalar>] { storage.paramGroups.flatMap(\.params) }
+
+    /// Adds the first groups; conforming initializers call this.
+    ///
+    /// - Throws: `ValueError("optimizer got an empty parameter list")` when there are no
+    ///   groups, and everything ``addParamGroup(_:options:)`` throws.
+    public func initializeGroups(_ groups: [ParamGroup<Options, Scalar>]) throws {
+        guard !groups.isEmpty else { throw OptimizerError(.valueError, "optimizer got an empty parameter list") }
+        for group in groups { try addParamGroup(group.params, options: group.options) }
+    }
+
+    /// Adds a param group (torch's `add_param_group`), e.g. when unfreezing layers.
+    ///
+    /// - Parameter options: the group's hyperparameters; `nil` takes ``defaults``.
+    /// - Throws: torch's validation errors, and `ValueError("some parameters appear in more
+    ///   than one parameter group")`.
+    public func addParamGroup(_ params: [Parameter<Scalar>], options: Options? = nil) throws {
+        let options = options ?? defaults
+        try Self.validate(options)
+        let existing = Set(parameters.map(ObjectIdentifier.init))
+        let added = params.map(ObjectIdentifier.init)
+        guard Set(added).count == added.count else {
+            throw OptimizerError(.valueError, "optimizer contains a parameter group with duplicate parameters")
+        }
+        guard existing.isDisjoint(with: added) else {
+            throw OptimizerError(.valueError, "some parameters appear in more than one parameter group")
+        }
+        storage.paramGroups.append(ParamGroup(params: params, options: options))
+    }
+
+    /// Sets the hyperparameters of group `index` (as assigning `param_groups[i][key]`).
+    public func setOptions(_ options: Options, forGroup index: Int) throws {
+        guard storage.paramGroups.indices.contains(index) else {
+            throw OptimizerError(.runtimeError, "no param group \(index); the optimizer has \(storage.paramGroups.count)")
+        }
+        try Self.validate(options)
+        storage.paramGroups[index].options = options
+    }
+
+    /// Performs one optimization step over every group.
+    public func step() throws {
+        for group in storage.paramGroups { try update(group) }
+    }
+
+    /// Clears every gradient: to `nil` (torch's default `set_to_none=True`) or to zeros.
+    public func zeroGrad(setToNone: Bool = true) {
+        for parameter in parameters {
+            if setToNone {
+                parameter.grad = nil
+            } else if parameter.grad != nil {
+                parameter.grad = [Scalar](repeating: 0, count: parameter.count)
+            }
+        }
+    }
+
+    // MARK: State
+
+    /// The state of `parameter` under torch's keys, or `nil` before its first step.
+    public func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]? {
+        storage.state[ObjectIdentifier(parameter)]?.torchState
+    }
+
+    /// Replaces the state of `parameter` from torch's entries; `nil` removes it.
+    public func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws {
+        guard let entries else {
+            storage.state[ObjectIdentifier(parameter)] = nil
+            return
+        }
+        storage.state[ObjectIdentifier(parameter)] = try State(torchState: entries, parameterShape: parameter.shape)
+    }
+
+    /// Runs `body` on the state of `parameter`, which is `nil` before its first step.
+    public func withState<R>(of parameter: Parameter<Scalar>, _ body: (inout State?) throws -> R) rethrows -> R {
+        try body(&storage.state[ObjectIdentifier(parameter)])
+    }
+
+    /// torch's `state_dict()`.
+    public func stateDict() -> StateDict<Options, Scalar> {
+        var state: [Int: [String: StateValue<Scalar>]] = [:]
+        var groups: [StateDict<Options, Scalar>.Group] = []
+        var position = 0
+        for group in storage.paramGroups {
+            var indices: [Int] = []
+            for parameter in group.params {
+                if let entries = self.state(of: parameter) { state[position] = entries }
+                indices.append(position)
+                position += 1
+            }
+            groups.append(.init(options: group.options, params: indices))
+        }
+        return StateDict(state: state, paramGroups: groups)
+    }
+
+    /// torch's `load_state_dict`: hyperparameters and state, matched by position.
+    ///
+    /// Nothing changes unless the whole dictionary fits.
+    public func loadStateDict(_ dict: StateDict<Options, Scalar>) throws {
+        let groups = storage.paramGroups
+        guard dict.paramGroups.count == groups.count else {
+            throw OptimizerError(.valueError, "loaded state dict has a different number of parameter groups")
+        }
+        for (saved, group) in zip(dict.paramGroups, groups) where saved.params.count != group.params.count {
+            throw OptimizerError(
+                .valueError, "loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
+        }
+        let order = parameters
+        var newState: [ObjectIdentifier: State] = [:]
+        for (savedGroup, group) in zip(dict.paramGroups, groups) {
+            try Self.validate(savedGroup.options)
+            for (savedIndex, parameter) in zip(savedGroup.params, group.params) {
+                guard let entries = dict.state[savedIndex] else { continue }
+                guard order.indices.contains(savedIndex) else {
+                    throw OptimizerError(.keyError, "state dict names parameter \(savedIndex), beyond the \(order.count) parameters")
+                }
+                newState[ObjectIdentifier(parameter)] = try State(torchState: entries, parameterShape: parameter.shape)
+            }
+        }
+        for index in storage.paramGroups.indices { storage.paramGroups[index].options = dict.paramGroups[index].options }
+        storage.state = newState
+    }
+}
+
+extension Optimizer {
+    /// The default closure step: evaluate the closure once, then step (torch's pattern for
+    /// every optimizer but LBFGS).
+    public func step(closure: () throws -> Double) throws -> Double {
+        let loss = try closure()
+        try step()
+        return loss
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// The hyperparameters of one param group, under torch's names.
+///
+/// Each optimizer's `Options` is a `Codable` struct whose coding keys are torch's keys
+/// (`weight_decay`, `betas`, ...): that one table maps torch's JSON to Swift properties.
+/// A group given as torch's JSON takes every key it names and the optimizer's defaults for
+/// the rest, as `add_param_group` fills a group from `defaults`.
+public protocol OptimizerOptions: Codable, Sendable, Equatable {
+    /// The learning rate; every torch optimizer has one, and schedulers change it.
+    var lr: Double { get set }
+}
+
+/// torch's param-group keys that select an implementation but do not change the math of
+/// the path that runs; accepted and ignored where an optimizer does not declare them.
+public let informationalHyperparameters: Set<String> = ["foreach", "capturable", "differentiable", "fused"]
+
+extension OptimizerOptions {
+    /// Builds options from a torch param group's JSON object (`state_dict()["param_groups"][i]`
+    /// without `params`), taking `defaults` for absent keys.
+    ///
+    /// - Throws: ``OptimizerError`` when a key is unknown to `optimizer` or has the wrong type.
+    public static func fromTorchJSON(_ json: Data, defaults: Self, optimizer: String) throws -> Self {
+        guard let given = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            throw OptimizerError(.typeError, "\(optimizer) param group must be a JSON object")
+        }
+        let encoded = try JSONEncoder().encode(defaults)
+        guard var merged = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
+            throw OptimizerError(.runtimeError, "\(optimizer) defaults do not encode as a JSON object")
+        }
+        let known = Set(merged.keys)
+        for (key, value) in given {
+            if known.contains(key) {
+                merged[key] = value
+            } else if !informationalHyperparameters.contains(key) {
+                throw OptimizerError(.keyError, "\(optimizer) has no hyperparameter '\(key)'")
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: merged)
+        do {
+            return try JSONDecoder().decode(Self.self, from: data)
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let key = context.codingPath.first?.stringValue ?? "?"
+            throw OptimizerError(.typeError, "\(optimizer) hyperparameter '\(key)' has the wrong type: \(context.debugDescription)")
+        } catch {
+            throw OptimizerError(.typeError, "\(optimizer) param group does not decode: \(error)")
+        }
+    }
+
+    /// The options as torch's JSON object (as in `state_dict()["param_groups"]`).
+    public func torchJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(self)
+    }
+}
+
+/// `betas`: a pair of coefficients, coded as torch's two-element list `[β₁, β₂]`.
+public struct Betas: Codable, Sendable, Equatable {
+    public var beta1: Double
+    public var beta2: Double
+
+    public init(_ beta1: Double, _ beta2: Double) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+    }
+
+    public init(from decoder: Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        beta1 = try container.decode(Double.self)
+        beta2 = try container.decode(Double.self)
+        guard container.isAtEnd else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "betas must hold exactly two numbers")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        try container.encode(beta1)
+        try container.encode(beta2)
+    }
+}

@@ -1,0 +1,48 @@
+/// A param group: parameters that share hyperparameters (torch's `optimizer.param_groups[i]`).
+public struct ParamGroup<Options: OptimizerOptions, Scalar: TensorScalar>: @unchecked Sendable {
+    /// The group's parameters, in order.
+    public var params: [Parameter<Scalar>]
+    /// The group's hyperparameters.
+    public var options: Options
+
+    public init(params: [Parameter<Scalar>], options: Options) {
+        self.params = params
+        self.options = options
+    }
+}
+
+/// What every optimizer stores: its param groups and the state of each parameter, keyed
+/// by the parameter's identity (torch's `param_groups` and `state`).
+public struct OptimizerStorage<Options: OptimizerOptions, State: ParameterState>: @unchecked Sendable {
+    public typealias Scalar = State.Scalar
+    /// The param groups, in order. Change them through the optimizer's API.
+    public internal(set) var paramGroups: [ParamGroup<Options, Scalar>] = []
+    /// Per-parameter state; a parameter has none until its first step with a gradient.
+    var state: [ObjectIdentifier: State] = [:]
+
+    public init() {}
+}
+
+/// torch's `optimizer.state_dict()`: state by parameter position, and each group's
+/// hyperparameters with its parameters' positions.
+public struct StateDict<Options: OptimizerOptions, Scalar: TensorScalar>: Sendable, Equatable {
+    /// One group: its hyperparameters and its parameters' positions in the optimizer's order.
+    public struct Group: Sendable, Equatable {
+        public var options: Options
+        public var params: [Int]
+
+        public init(options: Options, params: [Int]) {
+            self.options = options
+            self.params = params
+        }
+    }
+
+    /// State by parameter position; parameters without state are absent.
+    public var state: [Int: [String: StateValue<Scalar>]]
+    public var paramGroups: [Group]
+
+    public init(state: [Int: [String: StateValue<Scalar>]], paramGroups: [Group]) {
+        self.state = state
+        self.paramGroups = paramGroups
+    }
+}

@@ -1,0 +1,31 @@
+/// An optimizer that can be built from torch's description of it: the class's own
+/// defaults, and groups whose hyperparameters are given under torch's keys. This is what
+/// a replay of a recorded trajectory needs.
+public protocol TorchConstructible: Optimizer {
+    /// The class's defaults, as torch's constructor has them.
+    static var standardDefaults: Options { get }
+    init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws
+}
+
+/// An optimizer with a fused path that reproduces torch's fused CPU kernel for a given
+/// CPU capability.
+public protocol FusedKernelEmulating: Optimizer {
+    var cpuCapability: TorchCPUCapability { get set }
+}
+
+extension Adam: TorchConstructible, FusedKernelEmulating {
+    public static var standardDefaults: Options { Options() }
+    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
+        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
+    }
+}
+
+extension AdamW: TorchConstructible, FusedKernelEmulating {
+    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
+        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
+    }
+}
+
+extension HFAdamW: TorchConstructible {
+    public static var standardDefaults: Options { Options() }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import LockstepCLI
+
+exit(VerifyCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,207 @@
+"""The golden cases. Adding a fixture = adding one entry to `CASES`, then `tools/golden NAME`.
+
+Shapes are chosen to exercise both the SIMD bodies and the scalar tails of vectorised
+kernels (AVX-512 holds 16 float32 or 8 float64 lanes; AVX2 half as many):
+35 and 37 elements leave tails, 16 fills whole vectors, 3 is tail only.
+"""
+
+from __future__ import annotations
+
+from .spec import Case, Group, Param, Scheduler
+
+WEIGHT = Param("w", (5, 7))
+BIAS = Param("b", (37,))
+FULL_VECTOR = Param("v16", (16,))
+TAIL_ONLY = Param("v3", (3,))
+
+BASIC = (WEIGHT, BIAS)
+WIDE = (WEIGHT, BIAS, FULL_VECTOR, TAIL_ONLY)
+
+# A learning rate large enough that 30 steps visibly move the parameters.
+MOVING_LR = {"lr": 1e-2}
+# beta2 = 0.95 lets exp_avg_sq fall often, so AMSGrad's running max differs from it.
+AMSGRAD = {**MOVING_LR, "amsgrad": True, "betas": (0.9, 0.95)}
+MAXIMIZE = {**MOVING_LR, "maximize": True}
+# b's first grad arrives at step 3 (its state appears late); at step 20 no parameter has one.
+GAPS = {"b": (1, 2, 9, 10, 17, 20), "w": (5, 12, 13, 20), "v16": (20,), "v3": (20,)}
+
+CASES: tuple[Case, ...] = (
+    Case(
+        name="adamw",
+        description="AdamW, single-tensor for-loop, float32, defaults except lr",
+        optimizer="AdamW", dtype="float32", implementation="forloop",
+        steps=30, seed=1, params=BASIC, options=MOVING_LR,
+    ),
+    Case(
+        name="adamw_forloop_f64",
+        description="AdamW, single-tensor for-loop, float64",
+        optimizer="AdamW", dtype="float64", implementation="forloop",
+        steps=30, seed=2, params=WIDE, options=MOVING_LR,
+    ),
+    Case(
+        name="adamw_fused_f32",
+        description="AdamW, fused CPU kernel at the machine's default capability, float32",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=30, seed=3, params=WIDE, options=MOVING_LR,
+    ),
+    Case(
+        name="adamw_fused_f64",
+        description="AdamW, fused CPU kernel at the machine's default capability, float64",
+        optimizer="AdamW", dtype="float64", implementation="fused",
+        steps=30, seed=4, params=WIDE, options=MOVING_LR,
+    ),
+    Case(
+        name="adamw_fused_avx2_f32",
+        description="AdamW, fused CPU kernel forced to AVX2, float32",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=30, seed=5, params=WIDE, options=MOVING_LR, cpu_capability="avx2",
+    ),
+    Case(
+        name="adamw_fused_avx2_f64",
+        description="AdamW, fused CPU kernel forced to AVX2, float64",
+        optimizer="AdamW", dtype="float64", implementation="fused",
+        steps=30, seed=6, params=WIDE, options=MOVING_LR, cpu_capability="avx2",
+    ),
+    Case(
+        name="adamw_amsgrad_forloop_f32",
+        description="AdamW with AMSGrad, single-tensor for-loop, float32",
+        optimizer="AdamW", dtype="float32", implementation="forloop",
+        steps=30, seed=7, params=WIDE, options=AMSGRAD,
+    ),
+    Case(
+        name="adamw_amsgrad_fused_f32",
+        description="AdamW with AMSGrad, fused CPU kernel, float32",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=30, seed=8, params=WIDE, options=AMSGRAD,
+    ),
+    Case(
+        name="adamw_amsgrad_fused_f64",
+        description="AdamW with AMSGrad, fused CPU kernel, float64",
+        optimizer="AdamW", dtype="float64", implementation="fused",
+        steps=30, seed=9, params=WIDE, options=AMSGRAD,
+    ),
+    Case(
+        name="adamw_maximize_fused_f32",
+        description="AdamW maximizing (gradient ascent), fused CPU kernel, float32",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=30, seed=10, params=WIDE, options=MAXIMIZE,
+    ),
+    Case(
+        name="adamw_maximize_forloop_f64",
+        description="AdamW maximizing (gradient ascent), single-tensor for-loop, float64",
+        optimizer="AdamW", dtype="float64", implementation="forloop",
+        steps=30, seed=11, params=WIDE, options=MAXIMIZE,
+    ),
+    Case(
+        name="adamw_param_groups_fused_f32",
+        description="AdamW BERT-style groups: decayed weights; undecayed biases and LayerNorm at another lr",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=30, seed=12,
+        params=(
+            Param("dense.weight", (5, 7)),
+            Param("out.weight", (3, 11)),
+            Param("dense.bias", (37,)),
+            Param("LayerNorm.weight", (16,)),
+            Param("LayerNorm.bias", (3,)),
+        ),
+        options={**MOVING_LR, "weight_decay": 0.01},
+        groups=(
+            Group(params=("dense.weight", "out.weight")),
+            Group(
+                params=("dense.bias", "LayerNorm.weight", "LayerNorm.bias"),
+                options={"lr": 5e-3, "weight_decay": 0.0},
+            ),
+        ),
+    ),
+    Case(
+        name="adamw_grad_gaps_forloop_f32",
+        description="AdamW with steps where a parameter has no grad; b's first grad comes at step 3",
+        optimizer="AdamW", dtype="float32", implementation="forloop",
+        steps=24, seed=13, params=WIDE, options=MOVING_LR,
+        missing_grads=GAPS,
+    ),
+    Case(
+        name="adamw_grad_gaps_fused_f64",
+        description="AdamW, fused, float64, with steps where a parameter has no grad; b's first grad comes at step 3",
+        optimizer="AdamW", dtype="float64", implementation="fused",
+        steps=24, seed=14, params=WIDE, options=MOVING_LR,
+        missing_grads=GAPS,
+    ),
+    Case(
+        name="adamw_added_group_fused_f32",
+        description="AdamW, fused: a second group (other lr, no decay) joins via add_param_group before step 6",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=24, seed=15, params=WIDE, options=MOVING_LR,
+        groups=(
+            Group(params=("w", "b")),
+            Group(params=("v16", "v3"), options={"lr": 5e-3, "weight_decay": 0.0}, added_at_step=6),
+        ),
+    ),
+    Case(
+        name="adamw_scalar_and_empty_fused_f32",
+        description="AdamW, fused, float32, with a 0-d parameter and a zero-size [0, 3] parameter",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=20, seed=16,
+        params=(WEIGHT, Param("scale", ()), Param("empty", (0, 3))),
+        options=MOVING_LR,
+    ),
+    Case(
+        name="adamw_scalar_and_empty_forloop_f64",
+        description="AdamW, for-loop, float64, with a 0-d parameter and a zero-size [0, 3] parameter",
+        optimizer="AdamW", dtype="float64", implementation="forloop",
+        steps=20, seed=17,
+        params=(WEIGHT, Param("scale", ()), Param("empty", (0, 3))),
+        options=MOVING_LR,
+    ),
+    Case(
+        name="adamw_lr_schedule_forloop_f32",
+        description="AdamW, for-loop, float32, under LinearLR warm-up (lr recorded per step)",
+        optimizer="AdamW", dtype="float32", implementation="forloop",
+        steps=25, seed=18, params=BASIC, options=MOVING_LR,
+        scheduler=Scheduler("LinearLR", {"start_factor": 0.1, "total_iters": 10}),
+    ),
+    Case(
+        name="adam_decoupled_fused_f32",
+        description="Adam with decoupled_weight_decay=True (AdamW through Adam), fused, float32",
+        optimizer="Adam", dtype="float32", implementation="fused",
+        steps=30, seed=19, params=WIDE,
+        options={**MOVING_LR, "weight_decay": 0.1, "decoupled_weight_decay": True},
+    ),
+    Case(
+        name="hfadamw_correct_bias_f32",
+        description="pytorch-transformers AdamW with bias correction, float32",
+        optimizer="HFAdamW", dtype="float32", implementation="forloop",
+        steps=30, seed=20, params=WIDE, options={**MOVING_LR, "weight_decay": 0.01},
+    ),
+    Case(
+        name="hfadamw_no_correct_bias_f32",
+        description="pytorch-transformers AdamW without bias correction (as BERT's TF code), float32",
+        optimizer="HFAdamW", dtype="float32", implementation="forloop",
+        steps=30, seed=21, params=WIDE,
+        options={**MOVING_LR, "weight_decay": 0.01, "correct_bias": False},
+    ),
+    Case(
+        name="hfadamw_correct_bias_f64",
+        description="pytorch-transformers AdamW with bias correction, float64",
+        optimizer="HFAdamW", dtype="float64", implementation="forloop",
+        steps=30, seed=22, params=WIDE, options={**MOVING_LR, "weight_decay": 0.01},
+    ),
+)
+
+
+def _check_unique_names(cases: tuple[Case, ...]) -> None:
+    names = [c.name for c in cases]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"case names repeat: {repeated}")
+
+
+_check_unique_names(CASES)
+
+
+def case_named(name: str) -> Case:
+    """The case called `name`; KeyError listing the known names otherwise."""
+    for case in CASES:
+        if case.name == name:
+            return case
+    raise KeyError(f"unknown case {name!r}; known cases: {', '.join(c.name for c in CASES)}")

@@ -1,0 +1,180 @@
+"""Runs one case against its reference optimizer and records every step.
+
+For t = 1 ... N: groups due at t join the optimizer, every parameter gets its gradient
+(None where the case leaves a gap, or while its group has not joined), the learning
+rate in effect is noted, `optimizer.step()` runs, then `scheduler.step()` as in a
+training loop, and the parameters and `optimizer.state` are copied out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from .capability import check_capability
+from .gradients import GradientStream
+from .optimizers import implementation_flags, optimizer_class
+from .provenance import reference_info
+from .spec import Case, CaseError, Group
+from .trajectory import ParamRecord, Trajectory, stack_rows
+
+TORCH_DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
+
+Tensors = dict[str, torch.nn.Parameter]
+
+
+def record(case: Case) -> Trajectory:
+    """Records `case` in this process (whose ATEN_CPU_CAPABILITY must already suit it)."""
+    torch.set_num_threads(1)
+    check_capability(case, torch.backends.cpu.get_cpu_capability())
+    dtype = TORCH_DTYPES[case.dtype]
+
+    torch.manual_seed(case.seed)
+    tensors: Tensors = {p.name: torch.nn.Parameter(torch.randn(p.shape, dtype=dtype)) for p in case.params}
+    initial = {name: _to_numpy(p) for name, p in tensors.items()}
+
+    groups = case.param_groups
+    first = [g for g in groups if g.added_at_step == 1]
+    optimizer = _build_optimizer(case, tensors, first)
+    param_groups = [_group_json(optimizer, i, tensors, group) for i, group in enumerate(first)]
+    scheduler = _build_scheduler(case, optimizer)
+    gradients = GradientStream(case.seed, dtype)
+
+    rows = {name: _ParamRows() for name in tensors}
+    lr_rows: list[list[float]] = []
+    for t in range(1, case.steps + 1):
+        param_groups += _join_groups_due(t, groups, optimizer, tensors)
+        grads = _set_gradients(case, t, tensors, gradients)
+        lr_rows.append(_learning_rates(optimizer, len(groups)))
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        for name, p in tensors.items():
+            rows[name].add(grads[name], _to_numpy(p), _state_row(optimizer, p))
+
+    file_dtype = np.dtype(case.dtype)
+    records = tuple(
+        rows[spec.name].finish(spec.name, index, initial[spec.name], spec.shape, file_dtype)
+        for index, spec in enumerate(case.params)
+    )
+    lr = np.asarray(lr_rows, dtype=np.float64) if case.records_lr else None
+    return Trajectory(case, records, lr, param_groups, reference_info(case))
+
+
+def _build_optimizer(case: Case, tensors: Tensors, groups: list[Group]) -> Optimizer:
+    cls = optimizer_class(case)
+    options: dict[str, Any] = {**case.options, **implementation_flags(case)}
+    try:
+        return cls([_group_dict(g, tensors) for g in groups], **options)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise CaseError(f"case {case.name!r}: {cls.__name__}(**{options}) failed: {error}") from error
+
+
+def _build_scheduler(case: Case, optimizer: Optimizer) -> LRScheduler | None:
+    if case.scheduler is None:
+        return None
+    cls = getattr(torch.optim.lr_scheduler, case.scheduler.name, None)
+    if not (isinstance(cls, type) and issubclass(cls, LRScheduler)):
+        raise CaseError(f"case {case.name!r}: torch.optim.lr_scheduler has no scheduler {case.scheduler.name!r}")
+    return cls(optimizer, **case.scheduler.options)
+
+
+def _join_groups_due(
+    t: int, groups: tuple[Group, ...], optimizer: Optimizer, tensors: Tensors
+) -> list[dict[str, object]]:
+    """Adds the groups whose `added_at_step` is t > 1; returns their param_groups entries."""
+    joined = []
+    for index, group in enumerate(groups):
+        if group.added_at_step == t and t > 1:
+            optimizer.add_param_group(_group_dict(group, tensors))
+            joined.append(_group_json(optimizer, index, tensors, group))
+    return joined
+
+
+def _group_dict(group: Group, tensors: Tensors) -> dict[str, object]:
+    return {"params": [tensors[name] for name in group.params], **group.options}
+
+
+def _group_json(optimizer: Optimizer, index: int, tensors: Tensors, group: Group) -> dict[str, object]:
+    """`state_dict()["param_groups"][index]` as the group joins, names in place of indices.
+
+    Taken before any scheduler rewrites `lr` (the schedule itself is in `/steps/lr`).
+    """
+    names_by_id = {id(p): name for name, p in tensors.items()}
+    order = [names_by_id[id(p)] for g in optimizer.param_groups for p in g["params"]]
+    saved = optimizer.state_dict()["param_groups"][index]
+    out = {key: list(value) if isinstance(value, tuple) else value for key, value in saved.items()}
+    out["params"] = [order[i] for i in saved["params"]]
+    if group.added_at_step > 1:
+        out["added_at_step"] = group.added_at_step
+    return out
+
+
+def _set_gradients(case: Case, t: int, tensors: Tensors, gradients: GradientStream) -> dict[str, np.ndarray | None]:
+    """Gives each parameter its step-t gradient (or None) and returns copies of them.
+
+    Every parameter draws from the stream at every step, so gaps never shift the others' data.
+    """
+    joined = {name for g in case.param_groups if g.added_at_step <= t for name in g.params}
+    grads: dict[str, np.ndarray | None] = {}
+    for name, p in tensors.items():
+        grad = gradients.draw(tuple(p.shape))
+        present = name in joined and t not in case.missing_grads.get(name, ())
+        p.grad = grad if present else None
+        grads[name] = _to_numpy(grad) if present else None
+    return grads
+
+
+def _learning_rates(optimizer: Optimizer, group_count: int) -> list[float]:
+    """Each group's lr while this step runs; NaN for groups that have not joined yet."""
+    lrs = [float(g["lr"]) for g in optimizer.param_groups]
+    return lrs + [math.nan] * (group_count - len(lrs))
+
+
+def _state_row(optimizer: Optimizer, p: torch.Tensor) -> dict[str, np.ndarray]:
+    return {key: _state_value(key, value) for key, value in optimizer.state.get(p, {}).items()}
+
+
+def _state_value(key: str, value: object) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return _to_numpy(value)
+    if isinstance(value, (bool, int, float)):
+        return np.asarray(value)
+    raise TypeError(f"optimizer state {key!r} holds a {type(value).__name__}, which a fixture cannot store")
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().cpu().numpy().copy()
+
+
+class _ParamRows:
+    """Per-step rows of one parameter, collected during the run."""
+
+    def __init__(self) -> None:
+        self.grads: list[np.ndarray | None] = []
+        self.params: list[np.ndarray] = []
+        self.states: list[dict[str, np.ndarray]] = []
+
+    def add(self, grad: np.ndarray | None, param: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        self.grads.append(grad)
+        self.params.append(param)
+        self.states.append(state)
+
+    def finish(
+        self, name: str, index: int, initial: np.ndarray, shape: tuple[int, ...], dtype: np.dtype
+    ) -> ParamRecord:
+        keys = dict.fromkeys(key for row in self.states for key in row)
+        return ParamRecord(
+            name=name,
+            index=index,
+            initial=initial.astype(dtype),
+            grad=stack_rows(self.grads, dtype, shape),
+            has_grad=np.array([g is not None for g in self.grads], dtype=np.uint8),
+            param=stack_rows(self.params, dtype, shape),
+            state={key: stack_rows([row.get(key) for row in self.states], dtype) for key in keys},
+        )

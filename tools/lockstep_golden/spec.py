@@ -1,0 +1,145 @@
+"""The vocabulary of a golden case: plain, immutable values, checked once when built.
+
+Nothing here imports torch, so listing cases (`tools/golden --list`) stays instant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DType = Literal["float32", "float64"]
+Implementation = Literal["forloop", "foreach", "fused"]
+CpuCapability = Literal["default", "avx2", "avx512"]
+
+DTYPES: tuple[str, ...] = ("float32", "float64")
+IMPLEMENTATIONS: tuple[str, ...] = ("forloop", "foreach", "fused")
+CPU_CAPABILITIES: tuple[str, ...] = ("default", "avx2", "avx512")
+
+
+class CaseError(ValueError):
+    """A case declaration that cannot be recorded; the message names the case."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter tensor: its name in the fixture (`/params/<name>`) and its shape."""
+
+    name: str
+    shape: tuple[int, ...]
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One optimizer param group.
+
+    `options` override the optimizer's constructor arguments for this group only.
+    A group with `added_at_step = t > 1` joins through `add_param_group` just before step t.
+    """
+
+    params: tuple[str, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    added_at_step: int = 1
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """A `torch.optim.lr_scheduler` class by name, with its keyword arguments."""
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, **self.options}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One golden trajectory: everything needed to record `fixtures/<name>.h5`.
+
+    `options` are the optimizer's constructor arguments (the defaults of every group).
+    `groups` defaults to a single group holding every parameter.
+    `missing_grads` maps a parameter name to the 1-based steps at which its `.grad` is None.
+    `cpu_capability` forces `ATEN_CPU_CAPABILITY` for the recording (None: machine default).
+    `tolerance` becomes the fixture's optional `tolerance` attribute.
+    """
+
+    name: str
+    description: str
+    optimizer: str
+    dtype: DType
+    implementation: Implementation
+    steps: int
+    seed: int
+    params: tuple[Param, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    groups: tuple[Group, ...] | None = None
+    missing_grads: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    scheduler: Scheduler | None = None
+    cpu_capability: CpuCapability | None = None
+    tolerance: Mapping[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def param_groups(self) -> tuple[Group, ...]:
+        if self.groups is not None:
+            return self.groups
+        return (Group(params=tuple(p.name for p in self.params)),)
+
+    @property
+    def has_added_groups(self) -> bool:
+        return any(g.added_at_step > 1 for g in self.param_groups)
+
+    @property
+    def records_lr(self) -> bool:
+        """Whether `/steps/lr` is written: when a scheduler moves lr or a group joins late."""
+        return self.scheduler is not None or self.has_added_groups
+
+
+def _validate(case: Case) -> None:
+    def fail(message: str) -> None:
+        raise CaseError(f"case {case.name!r}: {message}")
+
+    if not case.name or "/" in case.name:
+        fail("the name must be non-empty and hold no '/'")
+    if case.dtype not in DTYPES:
+        fail(f"dtype {case.dtype!r} is not one of {DTYPES}")
+    if case.implementation not in IMPLEMENTATIONS:
+        fail(f"implementation {case.implementation!r} is not one of {IMPLEMENTATIONS}")
+    if case.cpu_capability is not None and case.cpu_capability not in CPU_CAPABILITIES:
+        fail(f"cpu_capability {case.cpu_capability!r} is not one of {CPU_CAPABILITIES}")
+    if case.steps < 1:
+        fail(f"steps must be >= 1, not {case.steps}")
+
+    names = [p.name for p in case.params]
+    if len(set(names)) != len(names):
+        fail(f"parameter names repeat: {names}")
+    for param in case.params:
+        if not param.name or "/" in param.name:
+            fail(f"parameter name {param.name!r} must be non-empty and hold no '/'")
+        if any(d < 0 for d in param.shape):
+            fail(f"parameter {param.name!r} has a negative dimension: {param.shape}")
+
+    groups = case.param_groups
+    grouped = [name for g in groups for name in g.params]
+    if grouped != names:
+        fail(f"the groups must list every parameter once, in parameter order: {grouped} vs {names}")
+    starts = [g.added_at_step for g in groups]
+    if starts[0] != 1 or starts != sorted(starts) or starts[-1] > case.steps:
+        fail(f"added_at_step must start at 1, never decrease and stay <= steps: {starts}")
+    if case.scheduler is not None and case.has_added_groups:
+        fail("a scheduler together with groups added later is not supported")
+
+    for name, steps in case.missing_grads.items():
+        if name not in names:
+            fail(f"missing_grads names an unknown parameter {name!r}")
+        if any(not 1 <= t <= case.steps for t in steps):
+            fail(f"missing_grads[{name!r}] holds a step outside 1...{case.steps}: {steps}")
