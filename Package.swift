@@ -49,6 +49,6 @@ let package = Package(
         .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat"]),
         .testTarget(name: "LockstepOptimTests", dependencies: ["LockstepOptim"]),
         .testTarget(name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat"]),
-        .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI", "verify"]),
+        .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "verify"]),
     ]
 )

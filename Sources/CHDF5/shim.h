@@ -10,6 +10,7 @@ static inline hid_t lockstep_h5s_all(void) { return H5S_ALL; }
 static inline hid_t lockstep_h5e_default(void) { return H5E_DEFAULT; }
 static inline unsigned lockstep_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned lockstep_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline unsigned lockstep_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline hid_t lockstep_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t lockstep_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t lockstep_h5p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }

@@ -76,7 +76,7 @@ extension VerifyCommand {
                 do {
                     try writeJSON(outcome, to: json)
                 } catch {
-                    report.error("\(json): cannot write the JSON report: \(error)")
+                    report.error("\(json): cannot write the JSON report: \((error as? ReportError)?.message ?? error.localizedDescription)")
                     throw ExitCode(2)
                 }
             }
@@ -114,6 +114,11 @@ extension VerifyCommand {
                 positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             let data = try encoder.encode(outcome)
             let url = URL(fileURLWithPath: path)
+            let folder = url.deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ReportError(message: "the folder \(folder) does not exist")
+            }
             let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
             try data.write(to: temporary)
             if rename(temporary.path, url.path) != 0 {
@@ -122,6 +127,11 @@ extension VerifyCommand {
             }
         }
     }
+}
+
+/// Why the JSON report could not be written.
+struct ReportError: Error {
+    var message: String
 }
 
 /// Everything one run of `verify check` found.

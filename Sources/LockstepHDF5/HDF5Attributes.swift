@@ -169,6 +169,13 @@ extension HDF5Object {
         }
     }
 
+    /// Removes attribute `name`.
+    public func removeAttribute(_ name: String) throws {
+        try HDF5Library.call {
+            try checkStatus(H5Adelete(handle.id, name), .notFound, file: file.path, object: path, "cannot remove attribute '\(name)'")
+        }
+    }
+
     /// Writes a scalar int64 attribute (replacing one of that name).
     public func setAttribute(_ name: String, integer value: Int64) throws {
         var value = value

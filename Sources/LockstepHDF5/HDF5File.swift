@@ -13,6 +13,19 @@ public final class HDF5File: Sendable {
         self.handle = handle
     }
 
+    /// Opens an existing file for reading and writing, to change it in place.
+    ///
+    /// Fixtures are written whole with ``write(to:_:)``; this exists for tools and tests that
+    /// edit a file (for example to build a deliberately broken copy).
+    public static func open(updatingAt path: String) throws -> HDF5File {
+        try HDF5Library.call {
+            let id = try checkID(
+                H5Fopen(path, lockstep_h5f_acc_rdwr(), lockstep_h5p_default()), .cannotOpenFile, file: path, object: "/",
+                "cannot open the HDF5 file for writing")
+            return HDF5File(path: path, handle: HDF5Handle(id, close: H5Fclose))
+        }
+    }
+
     /// Opens an existing file for reading.
     ///
     /// - Throws: ``HDF5Error`` with kind `.cannotOpenFile` when the file is missing, is not

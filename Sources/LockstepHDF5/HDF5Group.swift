@@ -89,6 +89,15 @@ public final class HDF5Group: HDF5Object {
         }
     }
 
+    /// Removes the link to the child `name` (a group or dataset).
+    public func removeChild(_ name: String) throws {
+        try HDF5Library.call {
+            try checkStatus(
+                H5Ldelete(handle.id, name, lockstep_h5p_default()), .notFound, file: file.path,
+                object: joinPath(path, name), "cannot remove the object")
+        }
+    }
+
     /// Creates the child group `name`.
     @discardableResult
     public func createGroup(_ name: String) throws -> HDF5Group {

@@ -8,7 +8,9 @@
 public func ulpDistance<T: BinaryFloatingPoint>(_ a: T, _ b: T) -> UInt64 where T.RawSignificand: FixedWidthInteger {
     if a.isNaN || b.isNaN { return a.isNaN && b.isNaN ? 0 : .max }
     let (x, y) = (orderedIndex(a), orderedIndex(b))
-    return x >= y ? UInt64(x - y) : UInt64(y - x)
+    // The true difference is below 2^64 but may exceed Int64.max (from -inf to +inf):
+    // wrapping subtraction read as unsigned is exact.
+    return x >= y ? UInt64(bitPattern: x &- y) : UInt64(bitPattern: y &- x)
 }
 
 /// The position of `value` on the line of representable values: `0` for ±0, `n` for the

@@ -137,7 +137,13 @@ enum AdamKernel {
                     }
                 }
                 m[i] = lerp(m[i], g, lerpWeight, fused: hasFMA)
-                v[i] = hasFMA ? Scalar.fma(v[i], b2, oneMinusB2 * g * g) : v[i] * b2 + oneMinusB2 * g * g
+                if !hasFMA {
+                    v[i] = v[i] * b2 + oneMinusB2 * g * g
+                } else if body {
+                    v[i] = Scalar.fma(v[i], b2, oneMinusB2 * g * g)
+                } else {
+                    v[i] = Scalar.fma(oneMinusB2 * g, g, v[i] * b2)
+                }
                 var second = v[i]
                 if amsgrad {
                     // SIMD `maximum` propagates NaN; the tail's `std::max(a, b)` is `a < b ? b : a`.

@@ -1,0 +1,130 @@
+import Foundation
+import LockstepFormat
+import LockstepHDF5
+import Testing
+
+/// One way to break a well-formed fixture, and the error the reader must give.
+struct Breakage: CustomTestStringConvertible, Sendable {
+    let name: String
+    let object: String
+    let message: String
+    /// Changes the trajectory before it is written.
+    var trajectory: @Sendable (inout FixtureTrajectory<Float>) -> Void = { _ in }
+    /// Edits the written file.
+    var file: @Sendable (HDF5Group) throws -> Void = { _ in }
+
+    var testDescription: String { name }
+}
+
+@Suite("Fixture validation")
+struct FixtureValidationTests {
+    static let breakages: [Breakage] = [
+        Breakage(name: "missing optimizer", object: "/", message: "missing required attribute 'optimizer'",
+                 file: { try $0.removeAttribute("optimizer") }),
+        Breakage(name: "missing reference", object: "/", message: "missing required attribute 'reference'",
+                 file: { try $0.removeAttribute("reference") }),
+        Breakage(name: "wrong format name", object: "/", message: "attribute 'format' is 'hdf-golden', expected 'lockstep-golden'",
+                 file: { try $0.setAttribute("format", string: "hdf-golden") }),
+        Breakage(name: "future version", object: "/", message: "unsupported format_version 2; this reader knows 1",
+                 trajectory: { $0.header.formatVersion = 2 }),
+        Breakage(name: "unknown dtype", object: "/", message: "attribute 'dtype' is 'float16', expected 'float32' or 'float64'",
+                 file: { try $0.setAttribute("dtype", string: "float16") }),
+        Breakage(name: "no steps", object: "/", message: "attribute 'steps' is 0, expected a count of at least 1",
+                 file: { try $0.setAttribute("steps", integer: 0) }),
+        Breakage(name: "unknown mode", object: "/", message: "attribute 'mode' is 'online', expected 'replay' or 'closure'",
+                 file: { try $0.setAttribute("mode", string: "online") }),
+        Breakage(name: "steps as text", object: "/", message: "attribute 'steps' holds string, expected an integer",
+                 file: { try $0.setAttribute("steps", string: "3") }),
+        Breakage(name: "param_groups not JSON", object: "/", message: "attribute 'param_groups' is not valid JSON",
+                 file: { try $0.setAttribute("param_groups", string: "[{") }),
+        Breakage(name: "parameter in two groups", object: "/",
+                 message: "attribute 'param_groups', group 1 lists parameter 'w', which is already in an earlier group",
+                 file: { try $0.setAttribute("param_groups", string: #"[{"params": ["w", "b"]}, {"params": ["w"]}]"#) }),
+        Breakage(name: "added_at_step beyond the end", object: "/",
+                 message: "attribute 'param_groups', group 1 has added_at_step 9, expected a step in 1...3",
+                 file: { try $0.setAttribute("param_groups", string: #"[{"params": ["w"]}, {"params": ["b"], "added_at_step": 9}]"#) }),
+        Breakage(name: "negative tolerance", object: "/",
+                 message: "attribute 'tolerance': \"rtol\" must be a non-negative number, not -1",
+                 file: { try $0.setAttribute("tolerance", string: #"{"rtol": -1}"#) }),
+        Breakage(name: "named parameter missing", object: "/params/b", message: "group not found (named in param_groups)",
+                 file: { try $0.group("params").removeChild("b") }),
+        Breakage(name: "extra parameter", object: "/params/z", message: "parameter is not named in param_groups",
+                 file: { try $0.group("params").createGroup("z") }),
+        Breakage(name: "index out of order", object: "/params/b",
+                 message: "attribute 'index' is 0, but param_groups puts the parameter at position 1",
+                 file: { try $0.group("params").group("b").setAttribute("index", integer: 0) }),
+        Breakage(name: "param shape disagrees", object: "/params/w/param",
+                 message: "shape [3, 3, 2] disagrees with initial [2, 3]; expected [3, 2, 3]",
+                 file: { group in
+                     let w = try group.group("params").group("w")
+                     try w.removeChild("param")
+                     try w.createDataset("param", shape: [3, 3, 2], values: [Float](repeating: 0, count: 18),
+                                         layout: .chunked(byRow: true, compression: false, checksum: true))
+                 }),
+        Breakage(name: "state without step axis", object: "/params/w/state/exp_avg",
+                 message: "shape [2, 2, 3] has no leading step axis of 3 (attribute 'steps')",
+                 file: { group in
+                     let state = try group.group("params").group("w").group("state")
+                     try state.removeChild("exp_avg")
+                     try state.createDataset("exp_avg", shape: [2, 2, 3], values: [Float](repeating: 0, count: 12),
+                                             layout: .chunked(byRow: true, compression: false, checksum: true))
+                 }),
+        Breakage(name: "gradient missing in replay mode", object: "/params/w/grad", message: "dataset not found",
+                 file: { try $0.group("params").group("w").removeChild("grad") }),
+        Breakage(name: "gradient of the wrong dtype", object: "/params/b/grad",
+                 message: "holds float64, but the file's dtype is float32",
+                 file: { group in
+                     let b = try group.group("params").group("b")
+                     try b.removeChild("grad")
+                     try b.createDataset("grad", shape: [3, 4], values: [Double](repeating: 0, count: 12),
+                                         layout: .chunked(byRow: true, compression: false, checksum: true))
+                 }),
+        Breakage(name: "not chunked by step", object: "/params/w/grad",
+                 message: "is not chunked one step per chunk, so it cannot be streamed",
+                 file: { group in
+                     let w = try group.group("params").group("w")
+                     try w.removeChild("grad")
+                     try w.createDataset("grad", shape: [3, 2, 3], values: [Float](repeating: 0, count: 18))
+                 }),
+        Breakage(name: "has_grad not a flag", object: "/params/b/has_grad", message: "row 1 is 2, expected 0 or 1",
+                 file: { group in
+                     let b = try group.group("params").group("b")
+                     try b.removeChild("has_grad")
+                     try b.createDataset("has_grad", shape: [3], values: [1, 2, 1] as [UInt8])
+                 }),
+        Breakage(name: "schedule without rates", object: "/steps/lr",
+                 message: "dataset not found (the 'scheduler' attribute needs it)",
+                 trajectory: { $0.header.scheduler = ["name": .string("StepLR")] }),
+        Breakage(name: "rates of the wrong width", object: "/steps/lr", message: "shape [3, 2] disagrees with initial [1]; expected [3, 1]",
+                 trajectory: { $0.learningRates = [[1, 1], [1, 1], [1, 1]] }),
+        Breakage(name: "closure mode without objective", object: "/steps", message: "group not found (required in closure mode)",
+                 trajectory: { trajectory in
+                     trajectory.header.mode = .closure
+                     for index in trajectory.parameters.indices { trajectory.parameters[index].grad = nil }
+                 }),
+        Breakage(name: "objective in replay mode", object: "/objective", message: "is only allowed in closure mode",
+                 trajectory: { $0.objective = .rosenbrock(a: 1, b: 100) }),
+    ]
+
+    @Test(arguments: breakages)
+    func rejects(_ breakage: Breakage) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("broken.h5")
+        var trajectory = sampleTrajectory()
+        breakage.trajectory(&trajectory)
+        try FixtureWriter.write(trajectory, to: path)
+        do {
+            let file = try HDF5File.open(updatingAt: path)
+            try breakage.file(try file.root)
+        }
+        let error = try #require(throws: FixtureError.self) { try FixtureReader(path: path) }
+        #expect(error.file == path)
+        #expect(error.object == breakage.object)
+        #expect(error.message == breakage.message)
+    }
+
+    @Test func missingFileNamesIt() throws {
+        let error = try #require(throws: FixtureError.self) { try FixtureReader(path: "/nowhere/adamw.h5") }
+        #expect(error.description == "/nowhere/adamw.h5: /: no such file")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import LockstepFormat
+import Testing
+
+@testable import LockstepHarness
+
+/// The repository's top folder, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// One golden file in `fixtures/`: each is its own test case, so a new file is tested
+/// without touching Swift code.
+struct GoldenFixture: CustomTestStringConvertible, Sendable {
+    let path: String
+    var testDescription: String { URL(fileURLWithPath: path).lastPathComponent }
+
+    static var all: [GoldenFixture] {
+        let folder = repositoryRoot.appendingPathComponent("fixtures")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasSuffix(".h5") }.sorted().map { GoldenFixture(path: folder.appendingPathComponent($0).path) }
+    }
+}
+
+@Suite("Golden fixtures")
+struct GoldenFixtureTests {
+    @Test func theBundledFixturesArePresent() {
+        #expect(GoldenFixture.all.count >= 20)
+        #expect(GoldenFixture.all.contains { $0.testDescription == "adamw.h5" })
+    }
+
+    /// Free-running, within the file's tolerance or the dtype's defaults; fixtures from
+    /// torch's fused kernel bit for bit.
+    @Test(arguments: GoldenFixture.all)
+    func verifies(_ fixture: GoldenFixture) throws {
+        let reader = try FixtureReader(path: fixture.path)
+        let header = reader.header
+        let tolerance = Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
+        let failure = try Replay(tolerance: tolerance).run(reader).firstFailure
+        #expect(failure == nil, "\(fixture.testDescription) is out of tolerance")
+        if header.reference.implementation == "fused" {
+            let inexact = try Replay(tolerance: .exact).run(reader).firstFailure
+            #expect(inexact == nil, "\(fixture.testDescription) is not bit-exact")
+        }
+    }
+
+    /// Teacher-forced: each step judged alone from the recorded step before it.
+    @Test(arguments: GoldenFixture.all)
+    func verifiesTeacherForced(_ fixture: GoldenFixture) throws {
+        let reader = try FixtureReader(path: fixture.path)
+        let header = reader.header
+        let tolerance = header.reference.implementation == "fused"
+            ? Tolerance.exact
+            : Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
+        let failure = try Replay(tolerance: tolerance, teacherForcing: true).run(reader).firstFailure
+        #expect(failure == nil, "\(fixture.testDescription) fails teacher-forced")
+    }
+}
