@@ -13,14 +13,31 @@ public final class HDF5File: Sendable {
         self.handle = handle
     }
 
+    /// A file access property list for opening and creating files: HDF5's own file locking
+    /// is off, because this layer serialises every call itself, writers replace files by
+    /// renaming, and flock-based locks fail on some filesystems and on a quick reopen.
+    private static func accessPropertyList(_ path: String) throws -> hid_t {
+        let fapl = try checkID(
+            H5Pcreate(lockstep_h5p_file_access()), .libraryFailure, file: path, object: "/",
+            "cannot create a file access property list")
+        if H5Pset_file_locking(fapl, false, true) < 0 {
+            H5Pclose(fapl)
+            throw HDF5Error(.libraryFailure, file: path, object: "/", message: "cannot turn off file locking",
+                            detail: HDF5Library.takeErrorStack())
+        }
+        return fapl
+    }
+
     /// Opens an existing file for reading and writing, to change it in place.
     ///
     /// Fixtures are written whole with ``write(to:_:)``; this exists for tools and tests that
     /// edit a file (for example to build a deliberately broken copy).
     public static func open(updatingAt path: String) throws -> HDF5File {
         try HDF5Library.call {
+            let fapl = try accessPropertyList(path)
+            defer { H5Pclose(fapl) }
             let id = try checkID(
-                H5Fopen(path, lockstep_h5f_acc_rdwr(), lockstep_h5p_default()), .cannotOpenFile, file: path, object: "/",
+                H5Fopen(path, lockstep_h5f_acc_rdwr(), fapl), .cannotOpenFile, file: path, object: "/",
                 "cannot open the HDF5 file for writing")
             return HDF5File(path: path, handle: HDF5Handle(id, close: H5Fclose))
         }
@@ -39,8 +56,10 @@ public final class HDF5File: Sendable {
                 _ = HDF5Library.takeErrorStack()
                 throw HDF5Error(.cannotOpenFile, file: path, object: "/", message: "not an HDF5 file")
             }
+            let fapl = try accessPropertyList(path)
+            defer { H5Pclose(fapl) }
             let id = try checkID(
-                H5Fopen(path, lockstep_h5f_acc_rdonly(), lockstep_h5p_default()),
+                H5Fopen(path, lockstep_h5f_acc_rdonly(), fapl),
                 .cannotOpenFile, file: path, object: "/", "cannot open the HDF5 file")
             return HDF5File(path: path, handle: HDF5Handle(id, close: H5Fclose))
         }
@@ -54,9 +73,7 @@ public final class HDF5File: Sendable {
     /// Prefer ``write(to:_:)``, which writes to a temporary file and renames it into place.
     public static func create(at path: String) throws -> HDF5File {
         try HDF5Library.call {
-            let fapl = try checkID(
-                H5Pcreate(lockstep_h5p_file_access()), .libraryFailure, file: path, object: "/",
-                "cannot create a file access property list")
+            let fapl = try accessPropertyList(path)
             defer { H5Pclose(fapl) }
             // HDF5 1.10's formats: checksummed superblock and object headers, readable by 1.10.
             try checkStatus(

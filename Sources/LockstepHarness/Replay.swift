@@ -38,6 +38,7 @@ public struct Replay: Sendable {
             throw ReplayError.invalidInput(object: "/", message: "closure-mode replay is not supported yet (mode 'closure')")
         }
         let capability = try cpuCapability(header)
+        try checkImplementation(header)
         let fixtureParams = reader.parameters
         let parameters = try fixtureParams.map { try Parameter(shape: $0.shape, value: reader.initial($0, as: T.self)) }
         let groupOf = Dictionary(uniqueKeysWithValues: header.paramGroups.enumerated().flatMap { index, group in
@@ -135,6 +136,21 @@ public struct Replay: Sendable {
             return nil
         }
         return capability
+    }
+
+    /// The groups' `fused` flags select the path that replays them; they must agree with
+    /// the implementation the reference says it ran.
+    private func checkImplementation(_ header: FixtureHeader) throws {
+        guard let implementation = header.reference.implementation else { return }
+        for (index, group) in header.paramGroups.enumerated() {
+            guard let flag = group.hyperparameters["fused"] else { continue }
+            let fused = flag.boolValue == true
+            if fused != (implementation == "fused") {
+                throw ReplayError.invalidInput(
+                    object: "/",
+                    message: "reference implementation '\(implementation)' disagrees with param group \(index), which has fused=\(flag)")
+            }
+        }
     }
 
     /// A recorded state key the optimizer does not keep is an error, never skipped.

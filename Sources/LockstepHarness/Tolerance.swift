@@ -3,8 +3,11 @@ import LockstepFormat
 /// When an actual value `a` passes for an expected value `e` (format v1, "What passing means"):
 ///
 /// - both NaN, or `a == e` (this covers equal infinities), or
-/// - `|a − e| <= atol + rtol·|e|`, or
+/// - `|a − e| <= atol + rtol·|e|`, both finite, or
 /// - `ulpDistance(a, e) <= maxULP`.
+///
+/// The bound is applied to finite values only: with `e` infinite, `atol + rtol·|e|` is
+/// infinite and would accept any `a` (as `torch.isclose`, an infinity matches only itself).
 public struct Tolerance: Sendable, Equatable, Codable, CustomStringConvertible {
     public var rtol: Double
     public var atol: Double
@@ -43,7 +46,7 @@ public struct Tolerance: Sendable, Equatable, Codable, CustomStringConvertible {
     public func accepts<T: BinaryFloatingPoint>(_ actual: T, _ expected: T) -> Bool where T.RawSignificand: FixedWidthInteger {
         if actual == expected || (actual.isNaN && expected.isNaN) { return true }
         let a = Double(actual), e = Double(expected)
-        if (a - e).magnitude <= atol + rtol * e.magnitude { return true }
+        if a.isFinite, e.isFinite, (a - e).magnitude <= atol + rtol * e.magnitude { return true }
         return maxULP > 0 && ulpDistance(actual, expected) <= maxULP
     }
 

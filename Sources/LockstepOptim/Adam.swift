@@ -64,7 +64,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             self.decoupledWeightDecay = decoupledWeightDecay
         }
 
-        enum CodingKeys: String, CodingKey {
+        public typealias TorchKey = CodingKeys
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, betas, eps, amsgrad, maximize, fused, foreach, capturable, differentiable
             case weightDecay = "weight_decay"
             case decoupledWeightDecay = "decoupled_weight_decay"

@@ -11,9 +11,13 @@ import Foundation
 ///   torch takes `sqrt` of a tensor from a vectorised library whose result is not always
 ///   correctly rounded, so this path agrees within a few ULPs, not bit for bit.
 /// - **fused** (`aten/src/ATen/native/cpu/FusedAdamKernel.cpp`): one pass per element.
-///   The tensor is walked in SIMD blocks of the vector width with a scalar tail for the
-///   last `count % width` elements; the compiler contracts different multiply-adds into
-///   FMAs in the two parts, so each part has its own formula below. This path is bit-exact.
+///   The tensor is walked in SIMD blocks of the vector width (16 `Float`s on AVX-512, 8 on
+///   AVX2) and finishes with a scalar tail loop, which GCC itself vectorises with 256-bit
+///   vectors, leaving a true scalar epilogue for the last `count % 8` `Float`s
+///   (`count % 4` `Double`s). GCC contracts `v·β₂ + (c₂·g)·g` differently there: the SIMD
+///   body and the vectorised tail compute `fma(c₂·g, g, v·β₂)`, the scalar epilogue
+///   `fma(v, β₂, (c₂·g)·g)`. The `DEFAULT` capability has no FMA at all. Found by experiment
+///   against torch 2.15 and its disassembly; this path is bit-exact.
 ///
 /// Scalar coefficients are computed in `Double` (Python floats in the for-loop path, C++
 /// doubles in the fused kernel) and rounded to the tensor's type where the kernel uses them.
@@ -117,7 +121,11 @@ enum AdamKernel {
 
         let count = param.count
         let width = capability.vectorWidth(for: Scalar.self)
+        // SIMD body: explicit `Vectorized` ops, whose `maximum` propagates NaN.
         let bodyEnd = count - count % width
+        // Before the scalar epilogue: where `v` takes the body's contraction.
+        let span = capability.scalarEpilogueSpan(for: Scalar.self)
+        let epilogueStart = count - count % span
         let amsgrad = state.maxExpAvgSq != nil
         var maxStorage = state.maxExpAvgSq ?? []
         state.maxExpAvgSq = nil  // keep one reference, so the buffer is updated in place
@@ -137,12 +145,13 @@ enum AdamKernel {
                     }
                 }
                 m[i] = lerp(m[i], g, lerpWeight, fused: hasFMA)
+                let scaledGrad = oneMinusB2 * g
                 if !hasFMA {
-                    v[i] = v[i] * b2 + oneMinusB2 * g * g
-                } else if body {
-                    v[i] = Scalar.fma(v[i], b2, oneMinusB2 * g * g)
+                    v[i] = v[i] * b2 + scaledGrad * g                    // v·β₂ + (c₂·g)·g, each rounded
+                } else if i < epilogueStart {
+                    v[i] = Scalar.fma(scaledGrad, g, v[i] * b2)          // SIMD body, vectorised tail
                 } else {
-                    v[i] = Scalar.fma(oneMinusB2 * g, g, v[i] * b2)
+                    v[i] = Scalar.fma(v[i], b2, scaledGrad * g)          // scalar epilogue
                 }
                 var second = v[i]
                 if amsgrad {

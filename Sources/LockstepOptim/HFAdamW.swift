@@ -41,7 +41,9 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
             self.correctBias = correctBias
         }
 
-        enum CodingKeys: String, CodingKey {
+        public typealias TorchKey = CodingKeys
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, betas, eps
             case weightDecay = "weight_decay"
             case correctBias = "correct_bias"

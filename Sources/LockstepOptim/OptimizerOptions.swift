@@ -7,6 +7,9 @@ import Foundation
 /// A group given as torch's JSON takes every key it names and the optimizer's defaults for
 /// the rest, as `add_param_group` fills a group from `defaults`.
 public protocol OptimizerOptions: Codable, Sendable, Equatable {
+    /// The coding keys: torch's name of every hyperparameter, the one table from torch's
+    /// keys to Swift properties.
+    associatedtype TorchKey: CodingKey & CaseIterable
     /// The learning rate; every torch optimizer has one, and schedulers change it.
     var lr: Double { get set }
 }
@@ -28,7 +31,8 @@ extension OptimizerOptions {
         guard var merged = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
             throw OptimizerError(.runtimeError, "\(optimizer) defaults do not encode as a JSON object")
         }
-        let known = Set(merged.keys)
+        // From the coding keys, not from `encoded`: an optional that is nil is not encoded.
+        let known = Set(TorchKey.allCases.map(\.stringValue))
         for (key, value) in given {
             if known.contains(key) {
                 merged[key] = value

@@ -50,10 +50,15 @@ extension StateValue {
         }
     }
 
-    /// The values of a tensor entry, checked against the parameter's shape.
+    /// The values of a tensor entry, checked against the parameter's shape. A number is
+    /// accepted for a 0-dim tensor (a scalar parameter's state).
     func tensor(_ key: String, shape expected: [Int]) throws -> [Scalar] {
         let values = flatValues
-        guard values.count == expected.reduce(1, *), case .tensor = self else {
+        let shapeFits: Bool = switch self {
+        case .tensor(let shape, _): shape == expected
+        case .scalar: expected.isEmpty
+        }
+        guard shapeFits, values.count == expected.reduce(1, *) else {
             throw OptimizerError(.runtimeError, "state '\(key)' must be a tensor of shape \(expected), got shape \(shape)")
         }
         return values

@@ -18,6 +18,13 @@ public enum TorchCPUCapability: String, Sendable, Equatable, CaseIterable, Codab
         return bytes / (Scalar.significandBitCount > 23 ? 8 : 4)
     }
 
+    /// Elements of `Scalar` in the scalar epilogue's unit: GCC auto-vectorises the fused
+    /// kernels' scalar tail loop with 256-bit vectors on both AVX2 and AVX-512, so only the
+    /// last `count % span` elements run as true scalar code (8 `Float`s or 4 `Double`s).
+    public func scalarEpilogueSpan<Scalar: TensorScalar>(for _: Scalar.Type) -> Int {
+        32 / (Scalar.significandBitCount > 23 ? 8 : 4)
+    }
+
     /// Whether the compiled kernels have hardware fused multiply-add.
     public var hasFMA: Bool { self != .default }
 }

@@ -43,6 +43,18 @@ struct ReplayTests {
         }
     }
 
+    @Test func aGroupThatDisagreesWithTheImplementationIsAnError() throws {
+        let path = try brokenCopy(of: "adamw_fused_f32.h5", in: directory) { root in
+            let groups = try root.stringAttribute("param_groups").replacingOccurrences(of: "\"fused\": true", with: "\"fused\": false")
+            try root.setAttribute("param_groups", string: groups)
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ReplayError.invalidInput(
+            object: "/", message: "reference implementation 'fused' disagrees with param group 0, which has fused=false")) {
+            try replay(path)
+        }
+    }
+
     @Test func aStateKeyTheOptimizerDoesNotKeepIsAnError() throws {
         let path = try brokenCopy(of: "adamw.h5", in: directory) { root in
             let state = try root.group("params").group("w").group("state")

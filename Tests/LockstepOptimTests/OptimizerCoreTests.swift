@@ -32,6 +32,10 @@ struct OptimizerCoreTests {
         #expect(options.betas == Betas(0.8, 0.99))
         #expect(options.eps == 1e-8)
         #expect(options.decoupledWeightDecay)
+        // A key whose default is nil (so it is not in the encoded defaults) is still known.
+        let fused = try Adam<Double>.Options.fromTorchJSON(
+            Data(#"{"fused": true, "foreach": null}"#.utf8), defaults: .init(), optimizer: "Adam")
+        #expect(fused.fused == true)
         let unknown = try #require(throws: OptimizerError.self) {
             try Adam<Double>.Options.fromTorchJSON(Data(#"{"momentum": 0.9}"#.utf8), defaults: .init(), optimizer: "Adam")
         }
