@@ -12,7 +12,7 @@ public struct VerifyCommand: ParsableCommand {
             Exit status: 0 when every fixture passes, 1 when a value is out of tolerance, \
             2 when a fixture or an argument is invalid.
             """,
-        subcommands: [Check.self, Inspect.self],
+        subcommands: [Check.self, Inspect.self, Table.self],
         defaultSubcommand: Check.self)
 
     public init() {}
