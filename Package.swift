@@ -44,11 +44,14 @@ let package = Package(
         ),
         .executableTarget(name: "verify", dependencies: ["LockstepCLI"]),
 
-        // MARK: Tests mirror the targets.
-        .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5"]),
-        .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat"]),
+        // MARK: Tests mirror the targets; LockstepTestSupport holds what they share.
+        .target(name: "LockstepTestSupport", path: "Tests/LockstepTestSupport"),
+        .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5", "LockstepTestSupport"]),
+        .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat", "LockstepTestSupport"]),
         .testTarget(name: "LockstepOptimTests", dependencies: ["LockstepOptim"]),
-        .testTarget(name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat"]),
-        .testTarget(name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "verify"]),
+        .testTarget(
+            name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat", "LockstepTestSupport"]),
+        .testTarget(
+            name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "LockstepTestSupport", "verify"]),
     ]
 )

@@ -6,17 +6,13 @@ extension HDF5Object {
     /// The names of this object's attributes.
     public func attributeNames() throws -> [String] {
         try HDF5Library.call {
-            let names = NameCollector()
-            var index: hsize_t = 0
-            let status = H5Aiterate2(
-                handle.id, H5_INDEX_NAME, H5_ITER_INC, &index,
-                { _, name, _, context in
-                    guard let name, let context else { return 0 }
-                    Unmanaged<NameCollector>.fromOpaque(context).takeUnretainedValue().lines.append(String(cString: name))
+            try NameCollector.collect(file: file.path, object: path, "the attributes") { context in
+                var index: hsize_t = 0
+                return H5Aiterate2(handle.id, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
+                    NameCollector.append(name, to: context)
                     return 0
-                }, Unmanaged.passUnretained(names).toOpaque())
-            try checkStatus(status, file: file.path, object: path, "cannot list the attributes")
-            return names.lines
+                }, context)
+            }
         }
     }
 
@@ -97,32 +93,30 @@ extension HDF5Object {
 
     /// Reads a scalar integer attribute.
     public func integerAttribute(_ name: String) throws -> Int64 {
-        try withAttribute(name) { attribute, type, count in
-            guard H5Tget_class(type) == H5T_INTEGER else {
-                throw error(.typeMismatch, "attribute '\(name)' holds \(HDF5StoredType(typeID: type)), expected an integer")
-            }
-            guard count == 1 else { throw error(.typeMismatch, "attribute '\(name)' holds \(count) values, expected one") }
-            var value: Int64 = 0
-            try checkStatus(
-                H5Aread(attribute, Int64.nativeType, &value), file: file.path, object: path,
-                "cannot read attribute '\(name)'")
-            return value
-        }
+        try numberAttribute(name, as: Int64.self, classes: [H5T_INTEGER], expected: "an integer")
     }
 
     /// Reads a scalar floating-point (or integer) attribute as a double.
     public func doubleAttribute(_ name: String) throws -> Double {
+        try numberAttribute(name, as: Double.self, classes: [H5T_FLOAT, H5T_INTEGER], expected: "a number")
+    }
+
+    /// Reads a one-element attribute of one of the type `classes`, converted to `T`.
+    private func numberAttribute<T: HDF5Scalar>(
+        _ name: String, as _: T.Type, classes: [H5T_class_t], expected: String
+    ) throws -> T {
         try withAttribute(name) { attribute, type, count in
-            let typeClass = H5Tget_class(type)
-            guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
-                throw error(.typeMismatch, "attribute '\(name)' holds \(HDF5StoredType(typeID: type)), expected a number")
+            guard classes.contains(H5Tget_class(type)) else {
+                throw error(.typeMismatch, "attribute '\(name)' holds \(HDF5StoredType(typeID: type)), expected \(expected)")
             }
             guard count == 1 else { throw error(.typeMismatch, "attribute '\(name)' holds \(count) values, expected one") }
-            var value: Double = 0
-            try checkStatus(
-                H5Aread(attribute, Double.nativeType, &value), file: file.path, object: path,
-                "cannot read attribute '\(name)'")
-            return value
+            var value = [T.zero]
+            try value.withUnsafeMutableBytes { bytes in
+                try checkStatus(
+                    H5Aread(attribute, T.nativeType, bytes.baseAddress), file: file.path, object: path,
+                    "cannot read attribute '\(name)'")
+            }
+            return value[0]
         }
     }
 

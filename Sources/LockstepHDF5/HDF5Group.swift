@@ -41,17 +41,13 @@ public final class HDF5Group: HDF5Object {
     /// The names of the group's children, in the file's name order.
     public func childNames() throws -> [String] {
         try HDF5Library.call {
-            let names = NameCollector()
-            var index: hsize_t = 0
-            let status = H5Literate(
-                handle.id, H5_INDEX_NAME, H5_ITER_INC, &index,
-                { _, name, _, context in
-                    guard let name, let context else { return 0 }
-                    Unmanaged<NameCollector>.fromOpaque(context).takeUnretainedValue().lines.append(String(cString: name))
+            try NameCollector.collect(file: file.path, object: path, "the group's members") { context in
+                var index: hsize_t = 0
+                return H5Literate(handle.id, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
+                    NameCollector.append(name, to: context)
                     return 0
-                }, Unmanaged.passUnretained(names).toOpaque())
-            try checkStatus(status, file: file.path, object: path, "cannot list the group's members")
-            return names.lines
+                }, context)
+            }
         }
     }
 

@@ -49,7 +49,25 @@ enum HDF5Library {
 }
 
 /// Gathers strings from HDF5's C iteration callbacks.
-final class NameCollector { var lines: [String] = [] }
+final class NameCollector {
+    var lines: [String] = []
+
+    /// Runs an HDF5 iteration whose callback appends to the collector passed as its context,
+    /// and returns what it gathered. Call under the library lock.
+    static func collect(
+        file: String, object: String, _ what: String, _ iterate: (UnsafeMutableRawPointer) -> herr_t
+    ) throws -> [String] {
+        let collector = NameCollector()
+        try checkStatus(iterate(Unmanaged.passUnretained(collector).toOpaque()), file: file, object: object, "cannot list \(what)")
+        return collector.lines
+    }
+
+    /// Appends `name` to the collector behind `context`.
+    static func append(_ name: UnsafePointer<CChar>?, to context: UnsafeMutableRawPointer?) {
+        guard let name, let context else { return }
+        Unmanaged<NameCollector>.fromOpaque(context).takeUnretainedValue().lines.append(String(cString: name))
+    }
+}
 
 /// Checks an HDF5 identifier result, turning a negative id into a typed error.
 func checkID(

@@ -37,61 +37,80 @@ enum AdamKernel {
         }
     }
 
+    /// The scalar coefficients of one step: computed in `Double` as torch computes them,
+    /// then rounded once to `Scalar` where the kernel uses them.
+    struct Coefficients<Scalar: TensorScalar> {
+        let decay, l2, lerpWeight, beta2, oneMinusBeta2, biasCorrection2Sqrt, eps, negativeStepSize: Scalar
+
+        /// - Parameter pythonPow: the for-loop path takes `bias_correction2 ** 0.5` (Python's
+        ///   pow); the fused kernel `std::sqrt`. They can differ in the last bit.
+        init(_ o: Adam<Scalar>.Options, step: Double, pythonPow: Bool) {
+            let (beta1, beta2, lr, wd) = (o.betas.beta1, o.betas.beta2, o.lr, o.weightDecay)
+            // The step counter is a float32 tensor on both paths (`state_step.item()`).
+            let step = Double(Float(step))
+            let biasCorrection1 = 1 - Foundation.pow(beta1, step)
+            let biasCorrection2 = 1 - Foundation.pow(beta2, step)
+            let stepSize = lr / biasCorrection1
+            decay = Scalar(1 - lr * wd)
+            l2 = Scalar(wd)
+            lerpWeight = Scalar(1 - beta1)
+            self.beta2 = Scalar(beta2)
+            oneMinusBeta2 = Scalar(1 - beta2)
+            biasCorrection2Sqrt = Scalar(pythonPow ? Foundation.pow(biasCorrection2, 0.5) : biasCorrection2.squareRoot())
+            eps = Scalar(o.eps)
+            negativeStepSize = Scalar(-stepSize)
+        }
+    }
+
+    /// Runs `body` on the element buffers of one parameter and its state, updated in place;
+    /// `vmax` is empty without amsgrad.
+    private static func withBuffers<Scalar: TensorScalar>(
+        _ param: inout [Scalar], _ state: inout Adam<Scalar>.State,
+        _ body: (_ p: UnsafeMutableBufferPointer<Scalar>, _ m: UnsafeMutableBufferPointer<Scalar>,
+                 _ v: UnsafeMutableBufferPointer<Scalar>, _ vmax: UnsafeMutableBufferPointer<Scalar>) -> Void
+    ) {
+        let amsgrad = state.maxExpAvgSq != nil
+        var maxStorage = state.maxExpAvgSq ?? []
+        state.maxExpAvgSq = nil  // keep one reference, so the buffer is updated in place
+        param.withUnsafeMutableBufferPointer { p in
+            state.expAvg.withUnsafeMutableBufferPointer { m in
+                state.expAvgSq.withUnsafeMutableBufferPointer { v in
+                    maxStorage.withUnsafeMutableBufferPointer { vmax in body(p, m, v, vmax) }
+                }
+            }
+        }
+        if amsgrad { state.maxExpAvgSq = maxStorage }
+    }
+
     // MARK: for-loop path
 
     private static func forLoop<Scalar: TensorScalar>(
         param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options
     ) {
-        let (beta1, beta2, lr, wd) = (o.betas.beta1, o.betas.beta2, o.lr, o.weightDecay)
-        let step = state.step
-        // Python floats: `bias_correction2 ** 0.5` is pow, not sqrt.
-        let biasCorrection1 = 1 - Foundation.pow(beta1, step)
-        let biasCorrection2 = 1 - Foundation.pow(beta2, step)
-        let stepSize = lr / biasCorrection1
-        let biasCorrection2Sqrt = Foundation.pow(biasCorrection2, 0.5)
-
-        let decay = Scalar(1 - lr * wd)
-        let l2 = Scalar(wd)
-        let lerpWeight = Scalar(1 - beta1)
-        let b2 = Scalar(beta2)
-        let oneMinusB2 = Scalar(1 - beta2)
-        let bc2Sqrt = Scalar(biasCorrection2Sqrt)
-        let eps = Scalar(o.eps)
-        let negStepSize = Scalar(-stepSize)
-        let decoupled = o.decoupledWeightDecay
-        let amsgrad = state.maxExpAvgSq != nil
-        var maxStorage = state.maxExpAvgSq ?? []
-        state.maxExpAvgSq = nil  // keep one reference, so the buffer is updated in place
-
-        param.withUnsafeMutableBufferPointer { p in
-        state.expAvg.withUnsafeMutableBufferPointer { m in
-        state.expAvgSq.withUnsafeMutableBufferPointer { v in
-        maxStorage.withUnsafeMutableBufferPointer { vmax in
+        let k = Coefficients(o, step: state.step, pythonPow: true)
+        let (wd, decoupled, amsgrad) = (o.weightDecay, o.decoupledWeightDecay, state.maxExpAvgSq != nil)
+        withBuffers(&param, &state) { p, m, v, vmax in
             for i in 0..<p.count {
                 var g = o.maximize ? -grad[i] : grad[i]
                 if wd != 0 {
                     if decoupled {
-                        p[i] = p[i] * decay                              // param.mul_(1 - lr * wd)
+                        p[i] = p[i] * k.decay                            // param.mul_(1 - lr * wd)
                     } else {
-                        g = Scalar.fma(p[i], l2, g)                      // grad.add(param, alpha=wd)
+                        g = Scalar.fma(p[i], k.l2, g)                    // grad.add(param, alpha=wd)
                     }
                 }
-                m[i] = lerp(m[i], g, lerpWeight, fused: true)           // exp_avg.lerp_(grad, 1 - beta1)
-                v[i] = v[i] * b2                                         // exp_avg_sq.mul_(beta2)
-                v[i] = Scalar.fma(oneMinusB2 * g, g, v[i])               //   .addcmul_(grad, grad, value=1 - beta2)
+                m[i] = lerp(m[i], g, k.lerpWeight, fused: true)         // exp_avg.lerp_(grad, 1 - beta1)
+                v[i] = v[i] * k.beta2                                    // exp_avg_sq.mul_(beta2)
+                v[i] = Scalar.fma(k.oneMinusBeta2 * g, g, v[i])          //   .addcmul_(grad, grad, value=1 - beta2)
                 var second = v[i]
                 if amsgrad {
                     vmax[i] = maximum(vmax[i], v[i])                     // torch.maximum(max_exp_avg_sq, exp_avg_sq)
                     second = vmax[i]
                 }
-                let denom = second.squareRoot() / bc2Sqrt + eps          // (v.sqrt() / bc2_sqrt).add_(eps)
-                p[i] = p[i] + negStepSize * m[i] / denom                 // param.addcdiv_(m, denom, value=-step_size)
+                let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps  // (v.sqrt() / bc2_sqrt).add_(eps)
+                p[i] = p[i] + k.negativeStepSize * m[i] / denom          // param.addcdiv_(m, denom, value=-step_size)
             }
         }
-        }
-        }
-        }
-        if amsgrad { state.maxExpAvgSq = maxStorage }
     }
 
     // MARK: fused path
@@ -100,73 +119,43 @@ enum AdamKernel {
         param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options,
         capability: TorchCPUCapability
     ) {
-        let (beta1, beta2, lr, wd) = (o.betas.beta1, o.betas.beta2, o.lr, o.weightDecay)
-        // `double step = state_step.item<float>()`: the step counter is a float32 tensor.
-        let step = Double(Float(state.step))
-        let biasCorrection1 = 1 - Foundation.pow(beta1, step)
-        let biasCorrection2 = 1 - Foundation.pow(beta2, step)
-        let stepSize = lr / biasCorrection1
-        let biasCorrection2Sqrt = biasCorrection2.squareRoot()
-
-        let decay = Scalar(1 - lr * wd)
-        let l2 = Scalar(wd)
-        let lerpWeight = Scalar(1 - beta1)
-        let b2 = Scalar(beta2)
-        let oneMinusB2 = Scalar(1 - beta2)
-        let bc2Sqrt = Scalar(biasCorrection2Sqrt)
-        let eps = Scalar(o.eps)
-        let scaledStep = Scalar(stepSize)
-        let hasFMA = capability.hasFMA
-        let decoupled = o.decoupledWeightDecay
-
+        let k = Coefficients(o, step: state.step, pythonPow: false)
+        let (wd, decoupled, amsgrad, hasFMA) = (o.weightDecay, o.decoupledWeightDecay, state.maxExpAvgSq != nil, capability.hasFMA)
         let count = param.count
-        let width = capability.vectorWidth(for: Scalar.self)
         // SIMD body: explicit `Vectorized` ops, whose `maximum` propagates NaN.
-        let bodyEnd = count - count % width
+        let bodyEnd = count - count % capability.vectorWidth(for: Scalar.self)
         // Before the scalar epilogue: where `v` takes the body's contraction.
-        let span = capability.scalarEpilogueSpan(for: Scalar.self)
-        let epilogueStart = count - count % span
-        let amsgrad = state.maxExpAvgSq != nil
-        var maxStorage = state.maxExpAvgSq ?? []
-        state.maxExpAvgSq = nil  // keep one reference, so the buffer is updated in place
-        param.withUnsafeMutableBufferPointer { p in
-        state.expAvg.withUnsafeMutableBufferPointer { m in
-        state.expAvgSq.withUnsafeMutableBufferPointer { v in
-        maxStorage.withUnsafeMutableBufferPointer { vmax in
+        let epilogueStart = count - count % capability.scalarEpilogueSpan(for: Scalar.self)
+        withBuffers(&param, &state) { p, m, v, vmax in
             for i in 0..<count {
-                let body = i < bodyEnd
                 var g = o.maximize ? -grad[i] : grad[i]
                 var theta = p[i]
                 if wd != 0 {
                     if decoupled {
-                        theta = theta * decay
+                        theta = theta * k.decay                          // θ·(1 − γλ)
                     } else {
-                        g = hasFMA ? Scalar.fma(theta, l2, g) : g + theta * l2
+                        g = hasFMA ? Scalar.fma(theta, k.l2, g) : g + theta * k.l2   // g + λθ
                     }
                 }
-                m[i] = lerp(m[i], g, lerpWeight, fused: hasFMA)
-                let scaledGrad = oneMinusB2 * g
+                m[i] = lerp(m[i], g, k.lerpWeight, fused: hasFMA)       // lerp(m, g, 1 − β₁)
+                let scaledGrad = k.oneMinusBeta2 * g
                 if !hasFMA {
-                    v[i] = v[i] * b2 + scaledGrad * g                    // v·β₂ + (c₂·g)·g, each rounded
+                    v[i] = v[i] * k.beta2 + scaledGrad * g               // v·β₂ + (c₂·g)·g, each rounded
                 } else if i < epilogueStart {
-                    v[i] = Scalar.fma(scaledGrad, g, v[i] * b2)          // SIMD body, vectorised tail
+                    v[i] = Scalar.fma(scaledGrad, g, v[i] * k.beta2)     // SIMD body, vectorised tail
                 } else {
-                    v[i] = Scalar.fma(v[i], b2, scaledGrad * g)          // scalar epilogue
+                    v[i] = Scalar.fma(v[i], k.beta2, scaledGrad * g)     // scalar epilogue
                 }
                 var second = v[i]
                 if amsgrad {
                     // SIMD `maximum` propagates NaN; the tail's `std::max(a, b)` is `a < b ? b : a`.
-                    vmax[i] = body ? maximum(vmax[i], v[i]) : (vmax[i] < v[i] ? v[i] : vmax[i])
+                    vmax[i] = i < bodyEnd ? maximum(vmax[i], v[i]) : (vmax[i] < v[i] ? v[i] : vmax[i])
                     second = vmax[i]
                 }
-                let denom = second.squareRoot() / bc2Sqrt + eps
-                p[i] = body ? theta + (-scaledStep) * m[i] / denom : theta - scaledStep * m[i] / denom
+                let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps   // √v / √(1 − β₂ᵗ) + ε
+                p[i] = theta + k.negativeStepSize * m[i] / denom         // θ − (γ / (1 − β₁ᵗ))·m / denom
             }
         }
-        }
-        }
-        }
-        if amsgrad { state.maxExpAvgSq = maxStorage }
     }
 
     // MARK: Shared element operations

@@ -1,37 +1,22 @@
 import Foundation
+import LockstepTestSupport
 import LockstepCLI
 import LockstepHDF5
 import Testing
 
-/// The repository's top folder, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-func fixture(_ name: String) -> String { repositoryRoot.appendingPathComponent("fixtures/\(name)").path }
-
-/// A fresh directory for one test's files, removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 @Suite("verify exit codes")
 struct VerifyCommandTests {
     @Test func passingFixturesExitZero() {
-        #expect(VerifyCommand.run(arguments: ["--fixture", fixture("adamw.h5")]) == 0)
-        #expect(VerifyCommand.run(arguments: ["check", "--fixture", fixture("adamw.h5"), "--fixture", fixture("hfadamw_correct_bias_f64.h5")]) == 0)
-        #expect(VerifyCommand.run(arguments: ["--teacher-forcing", "--fixture", fixture("adamw_grad_gaps_forloop_f32.h5")]) == 0)
+        #expect(VerifyCommand.run(arguments: ["--fixture", fixturePath("adamw.h5")]) == 0)
+        #expect(VerifyCommand.run(arguments: ["check", "--fixture", fixturePath("adamw.h5"), "--fixture", fixturePath("hfadamw_correct_bias_f64.h5")]) == 0)
+        #expect(VerifyCommand.run(arguments: ["--teacher-forcing", "--fixture", fixturePath("adamw_grad_gaps_forloop_f32.h5")]) == 0)
     }
 
     @Test func aMismatchExitsOne() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path("changed.h5")
-        try FileManager.default.copyItem(atPath: fixture("adamw.h5"), toPath: path)
+        try FileManager.default.copyItem(atPath: fixturePath("adamw.h5"), toPath: path)
         do {
             let b = try HDF5File.open(updatingAt: path).root.group("params").group("b")
             var rows = try b.dataset("param").read(Float.self)
@@ -58,7 +43,7 @@ struct VerifyCommandTests {
 
     @Test func helpExitsZero() {
         #expect(VerifyCommand.run(arguments: ["--help"]) == 0)
-        #expect(VerifyCommand.run(arguments: ["inspect", fixture("adamw_added_group_fused_f32.h5")]) == 0)
+        #expect(VerifyCommand.run(arguments: ["inspect", fixturePath("adamw_added_group_fused_f32.h5")]) == 0)
     }
 
     @Test func invalidFilesExitTwo() throws {
@@ -66,25 +51,25 @@ struct VerifyCommandTests {
         let text = dir.path("text.h5")
         try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
         let truncated = dir.path("truncated.h5")
-        try Data(contentsOf: URL(fileURLWithPath: fixture("adamw.h5"))).prefix(10_000).write(to: URL(fileURLWithPath: truncated))
+        try Data(contentsOf: URL(fileURLWithPath: fixturePath("adamw.h5"))).prefix(10_000).write(to: URL(fileURLWithPath: truncated))
         for path in [dir.path("missing.h5"), text, truncated] {
             #expect(VerifyCommand.run(arguments: ["--fixture", path]) == 2, "\(path)")
         }
         // An invalid fixture beside a passing one still makes the run invalid.
-        #expect(VerifyCommand.run(arguments: ["--fixture", fixture("adamw.h5"), "--fixture", text]) == 2)
+        #expect(VerifyCommand.run(arguments: ["--fixture", fixturePath("adamw.h5"), "--fixture", text]) == 2)
         #expect(VerifyCommand.run(arguments: ["inspect", text]) == 2)
     }
 
     @Test func writesAJSONReport() throws {
         let dir = try TemporaryDirectory()
         let report = dir.path("report.json")
-        #expect(VerifyCommand.run(arguments: ["--fixture", fixture("adamw_fused_f32.h5"), "--json", report]) == 0)
+        #expect(VerifyCommand.run(arguments: ["--fixture", fixturePath("adamw_fused_f32.h5"), "--json", report]) == 0)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
         #expect(json?["passed"] as? Int == 1)
         let results = json?["results"] as? [[String: Any]]
         let tensors = results?.first?["tensors"] as? [[String: Any]]
         #expect(tensors?.first?["tensor"] as? String == "/params/w/param")
-        #expect(VerifyCommand.run(arguments: ["--fixture", fixture("adamw.h5"), "--json", "/nonexistent/dir/r.json"]) == 2)
+        #expect(VerifyCommand.run(arguments: ["--fixture", fixturePath("adamw.h5"), "--json", "/nonexistent/dir/r.json"]) == 2)
     }
 }
 
@@ -112,7 +97,7 @@ struct DamagedFixtureTests {
     @Test func truncatedCopiesExitTwoWithOneLine() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.verifyBinary.path))
         let dir = try TemporaryDirectory()
-        let original = try Data(contentsOf: URL(fileURLWithPath: fixture("adamw_fused_f64.h5")))
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixturePath("adamw_fused_f64.h5")))
         for fraction in [0.0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999] {
             let path = dir.path("t.h5")
             try original.prefix(Int(Double(original.count) * fraction)).write(to: URL(fileURLWithPath: path))
@@ -129,7 +114,7 @@ struct DamagedFixtureTests {
     @Test func flippedBytesExitTwoAndNeverCrash() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.verifyBinary.path))
         let dir = try TemporaryDirectory()
-        let original = try Data(contentsOf: URL(fileURLWithPath: fixture("adamw.h5")))
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixturePath("adamw.h5")))
         var generator = SplitMix64(seed: 2026)
         var invalid = 0
         let trials = 60

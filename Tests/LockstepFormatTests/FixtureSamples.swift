@@ -1,17 +1,7 @@
 import Foundation
+import LockstepTestSupport
 import LockstepFormat
 import LockstepHDF5
-
-/// A fresh directory for one test's files, removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-format-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 /// A small, well-formed replay trajectory to write and then break in one place.
 /// Its numbers are arbitrary: these tests check the format, not an optimizer.

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepTestSupport
 import LockstepFormat
 import LockstepHDF5
 import Testing

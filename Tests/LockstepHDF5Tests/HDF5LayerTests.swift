@@ -1,18 +1,8 @@
 import Foundation
+import LockstepTestSupport
 import Testing
 
 @testable import LockstepHDF5
-
-/// A fresh directory for one test's files, removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-hdf5-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 @Suite("HDF5 layer")
 struct HDF5LayerTests {
@@ -157,6 +147,3 @@ struct HDF5LayerTests {
     }
 }
 
-/// The repository's top folder, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()

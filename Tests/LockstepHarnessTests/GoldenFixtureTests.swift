@@ -1,12 +1,9 @@
 import Foundation
+import LockstepTestSupport
 import LockstepFormat
 import Testing
 
 @testable import LockstepHarness
-
-/// The repository's top folder, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
 
 /// One golden file in `fixtures/`: each is its own test case, so a new file is tested
 /// without touching Swift code.
