@@ -12,6 +12,9 @@ extension VerifyCommand {
         @Argument(help: ArgumentHelp("Fixtures (.h5) to measure.", valueName: "file"))
         var fixtures: [String]
 
+        @Flag(help: "Measure each step alone (teacher-forced) instead of free-running.")
+        var teacherForcing = false
+
         func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one fixture") }
         }
@@ -52,7 +55,7 @@ extension VerifyCommand {
             for path in fixtures {
                 do {
                     let reader = try FixtureReader(path: path)
-                    let result = try Replay(tolerance: .exact).run(reader)
+                    let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing).run(reader)
                     let reference = reader.header.reference
                     let torchPath = [reference.implementation ?? "?", reference.cpuCapability ?? ""]
                         .filter { !$0.isEmpty }.joined(separator: " ")
