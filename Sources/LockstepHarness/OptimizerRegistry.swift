@@ -50,12 +50,12 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
     init(groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])], cpuCapability: TorchCPUCapability?) throws {
         let built = try groups.map { ParamGroup(params: $0.params, options: try Self.options($0.hyperparameters)) }
         optimizer = try O(groups: built, defaults: O.standardDefaults)
-        if let cpuCapability, let fused = optimizer as? any FusedKernelEmulating {
-            Self.setCapability(fused, cpuCapability)
+        if let cpuCapability, let dependent = optimizer as? any CPUCapabilityDependent {
+            Self.setCapability(dependent, cpuCapability)
         }
     }
 
-    private static func setCapability(_ optimizer: some FusedKernelEmulating, _ capability: TorchCPUCapability) {
+    private static func setCapability(_ optimizer: some CPUCapabilityDependent, _ capability: TorchCPUCapability) {
         optimizer.cpuCapability = capability
     }
 

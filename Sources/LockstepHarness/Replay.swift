@@ -122,11 +122,11 @@ public struct Replay: Sendable {
             tensors: comparisons.flatMap { $0 })
     }
 
-    /// The capability a fused fixture ran with; `nil` (the optimizer's default) when unrecorded.
+    /// The capability the reference ran with; `nil` (the optimizer's default) when unrecorded.
     private func cpuCapability(_ header: FixtureHeader) throws -> TorchCPUCapability? {
         guard let name = header.reference.cpuCapability else { return nil }
         guard let capability = TorchCPUCapability(rawValue: name.uppercased()) else {
-            // Only fused kernels depend on it; other paths replay under any capability.
+            // Fused kernels depend on it bit for bit; other paths replay within tolerance anyway.
             if header.reference.implementation == "fused" {
                 throw ReplayError.invalidInput(
                     object: "/",

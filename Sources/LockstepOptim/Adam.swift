@@ -21,7 +21,8 @@ import Foundation
 ///
 /// Numerics: a group with `fused = true` reproduces torch's fused CPU kernel bit for bit
 /// for the ``cpuCapability`` it ran with; other groups follow the for-loop path
-/// (`_single_tensor_adam`) operation by operation. See `AdamKernel`.
+/// (`_single_tensor_adam`) operation by operation, with FMAs where that capability's
+/// kernels have them. See `AdamKernel` and `docs/numerics.md`.
 ///
 /// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
 /// Every group is validated, not only the defaults.
@@ -117,7 +118,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     public class var torchName: String { "Adam" }
     public let defaults: Options
     public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose fused kernel groups with `fused = true` reproduce.
+    /// The CPU capability whose kernels are reproduced: it fixes the fused kernel's SIMD
+    /// width and whether torch's kernels use FMA.
     public var cpuCapability: TorchCPUCapability
 
     /// Creates the optimizer over `groups`; each group's options default to `defaults`.
@@ -173,7 +175,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 
     public func update(_ group: ParamGroup<Options, Scalar>) throws {
         let options = group.options
-        let path: AdamKernel.Path = options.fused == true ? .fused(cpuCapability) : .forLoop
+        let path: AdamKernel.Path = options.fused == true ? .fused(cpuCapability) : .forLoop(cpuCapability)
         for parameter in group.params {
             guard let grad = parameter.grad else { continue }
             withState(of: parameter) { state in

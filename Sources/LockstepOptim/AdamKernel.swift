@@ -23,7 +23,7 @@ import Foundation
 /// doubles in the fused kernel) and rounded to the tensor's type where the kernel uses them.
 enum AdamKernel {
     enum Path: Equatable {
-        case forLoop
+        case forLoop(TorchCPUCapability)
         case fused(TorchCPUCapability)
     }
 
@@ -32,7 +32,8 @@ enum AdamKernel {
         param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options: Adam<Scalar>.Options, path: Path
     ) {
         switch path {
-        case .forLoop: forLoop(param: &param, grad: grad, state: &state, options: options)
+        case .forLoop(let capability):
+            forLoop(param: &param, grad: grad, state: &state, options: options, fma: capability.hasFMA)
         case .fused(let capability): fused(param: &param, grad: grad, state: &state, options: options, capability: capability)
         }
     }
@@ -84,8 +85,9 @@ enum AdamKernel {
 
     // MARK: for-loop path
 
+    /// - Parameter fma: whether torch's kernels were built with FMA (not for `DEFAULT`).
     private static func forLoop<Scalar: TensorScalar>(
-        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options
+        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options, fma: Bool
     ) {
         let k = Coefficients(o, step: state.step, pythonPow: true)
         let (wd, decoupled, amsgrad) = (o.weightDecay, o.decoupledWeightDecay, state.maxExpAvgSq != nil)
@@ -96,12 +98,12 @@ enum AdamKernel {
                     if decoupled {
                         p[i] = p[i] * k.decay                            // param.mul_(1 - lr * wd)
                     } else {
-                        g = Scalar.fma(p[i], k.l2, g)                    // grad.add(param, alpha=wd)
+                        g = fusedMultiplyAdd(p[i], k.l2, g, fma)         // grad.add(param, alpha=wd)
                     }
                 }
-                m[i] = lerp(m[i], g, k.lerpWeight, fused: true)         // exp_avg.lerp_(grad, 1 - beta1)
+                m[i] = lerp(m[i], g, k.lerpWeight, fused: fma)          // exp_avg.lerp_(grad, 1 - beta1)
                 v[i] = v[i] * k.beta2                                    // exp_avg_sq.mul_(beta2)
-                v[i] = Scalar.fma(k.oneMinusBeta2 * g, g, v[i])          //   .addcmul_(grad, grad, value=1 - beta2)
+                v[i] = fusedMultiplyAdd(k.oneMinusBeta2 * g, g, v[i], fma)  //   .addcmul_(grad, grad, value=1 - beta2)
                 var second = v[i]
                 if amsgrad {
                     vmax[i] = maximum(vmax[i], v[i])                     // torch.maximum(max_exp_avg_sq, exp_avg_sq)
@@ -134,7 +136,7 @@ enum AdamKernel {
                     if decoupled {
                         theta = theta * k.decay                          // θ·(1 − γλ)
                     } else {
-                        g = hasFMA ? Scalar.fma(theta, k.l2, g) : g + theta * k.l2   // g + λθ
+                        g = fusedMultiplyAdd(theta, k.l2, g, hasFMA)     // g + λθ
                     }
                 }
                 m[i] = lerp(m[i], g, k.lerpWeight, fused: hasFMA)       // lerp(m, g, 1 − β₁)
@@ -170,6 +172,12 @@ enum AdamKernel {
         }
         let coefficient = weight - 1
         return fused ? Scalar.fma(coefficient, difference, end) : end + coefficient * difference
+    }
+
+    /// `a·b + c`: one rounding where the kernel was compiled with FMA, two where not.
+    @inline(__always)
+    static func fusedMultiplyAdd<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar, _ c: Scalar, _ fused: Bool) -> Scalar {
+        fused ? Scalar.fma(a, b, c) : c + a * b
     }
 
     /// `torch.maximum`: the larger value, NaN if either is NaN.

@@ -23,7 +23,7 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
         get { adam.storage }
         set { adam.storage = newValue }
     }
-    /// The CPU capability whose fused kernel groups with `fused = true` reproduce.
+    /// The CPU capability whose kernels are reproduced (see ``Adam/cpuCapability``).
     public var cpuCapability: TorchCPUCapability {
         get { adam.cpuCapability }
         set { adam.cpuCapability = newValue }

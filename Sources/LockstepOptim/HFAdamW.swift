@@ -82,11 +82,17 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
     public static var torchName: String { "HFAdamW" }
     public let defaults: Options
     public var storage = OptimizerStorage<Options, State>()
+    /// The CPU capability whose kernels are reproduced: `add_` with alpha and `addcmul_`
+    /// use FMA except under `DEFAULT`.
+    public var cpuCapability: TorchCPUCapability
 
     /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(groups: [ParamGroup<Options, Scalar>], defaults: Options = Options()) throws {
+    public init(
+        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
+    ) throws {
         try Self.validate(defaults)
         self.defaults = defaults
+        self.cpuCapability = cpuCapability
         try initializeGroups(groups)
     }
 
@@ -125,14 +131,14 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
                 var state = stored ?? State(shape: parameter.shape)
                 stored = nil  // keep one reference, so the arrays are updated in place
                 state.step += 1
-                Self.step(param: &parameter.value, grad: grad, state: &state, options: o)
+                Self.step(param: &parameter.value, grad: grad, state: &state, options: o, fma: cpuCapability.hasFMA)
                 stored = state
             }
         }
     }
 
     /// The reference's loop body, one tensor op per line (each rounds to `Scalar`).
-    private static func step(param: inout [Scalar], grad: [Scalar], state: inout State, options o: Options) {
+    private static func step(param: inout [Scalar], grad: [Scalar], state: inout State, options o: Options, fma: Bool) {
         let (beta1, beta2) = (o.betas.beta1, o.betas.beta2)
         var stepSize = o.lr
         if o.correctBias {
@@ -152,13 +158,13 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
             for i in 0..<p.count {
                 let g = grad[i]
                 m[i] = m[i] * b1                                  // exp_avg.mul_(beta1)
-                m[i] = Scalar.fma(g, oneMinusB1, m[i])            //   .add_(grad, alpha=1 - beta1)
-                v[i] = v[i] * b2                                  // exp_avg_sq.mul_(beta2)
-                v[i] = Scalar.fma(oneMinusB2 * g, g, v[i])        //   .addcmul_(grad, grad, value=1 - beta2)
+                m[i] = AdamKernel.fusedMultiplyAdd(g, oneMinusB1, m[i], fma)        //   .add_(grad, alpha=1 - beta1)
+                v[i] = v[i] * b2                                                    // exp_avg_sq.mul_(beta2)
+                v[i] = AdamKernel.fusedMultiplyAdd(oneMinusB2 * g, g, v[i], fma)    //   .addcmul_(grad, grad, value=1 - beta2)
                 let denom = v[i].squareRoot() + eps               // exp_avg_sq.sqrt().add_(eps)
                 p[i] = p[i] + negStepSize * m[i] / denom          // p.addcdiv_(exp_avg, denom, value=-step_size)
                 if let decay {
-                    p[i] = Scalar.fma(p[i], decay, p[i])          // p.add_(p, alpha=-lr * weight_decay)
+                    p[i] = AdamKernel.fusedMultiplyAdd(p[i], decay, p[i], fma)      // p.add_(p, alpha=-lr * weight_decay)
                 }
             }
         }

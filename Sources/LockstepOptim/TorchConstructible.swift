@@ -7,25 +7,28 @@ public protocol TorchConstructible: Optimizer {
     init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws
 }
 
-/// An optimizer with a fused path that reproduces torch's fused CPU kernel for a given
-/// CPU capability.
-public protocol FusedKernelEmulating: Optimizer {
+/// An optimizer whose arithmetic depends on the CPU capability torch's kernels were
+/// dispatched to (SIMD width of fused kernels, FMA or not).
+public protocol CPUCapabilityDependent: Optimizer {
     var cpuCapability: TorchCPUCapability { get set }
 }
 
-extension Adam: TorchConstructible, FusedKernelEmulating {
+extension Adam: TorchConstructible, CPUCapabilityDependent {
     public static var standardDefaults: Options { Options() }
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }
 
-extension AdamW: TorchConstructible, FusedKernelEmulating {
+extension AdamW: TorchConstructible, CPUCapabilityDependent {
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }
 
-extension HFAdamW: TorchConstructible {
+extension HFAdamW: TorchConstructible, CPUCapabilityDependent {
     public static var standardDefaults: Options { Options() }
+    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
+        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
+    }
 }

@@ -186,6 +186,37 @@ CASES: tuple[Case, ...] = (
         optimizer="HFAdamW", dtype="float64", implementation="forloop",
         steps=30, seed=22, params=WIDE, options={**MOVING_LR, "weight_decay": 0.01},
     ),
+    # The DEFAULT capability (no SIMD extension): kernels compiled without FMA.
+    Case(
+        name="adamw_fused_default_f32",
+        description="AdamW, fused CPU kernel forced to the DEFAULT capability (no FMA), float32",
+        optimizer="AdamW", dtype="float32", implementation="fused",
+        steps=30, seed=23, params=WIDE, options=MOVING_LR, cpu_capability="default",
+    ),
+    Case(
+        name="adam_l2_fused_default_f64",
+        description="Adam with L2 weight decay, fused CPU kernel at the DEFAULT capability, float64",
+        optimizer="Adam", dtype="float64", implementation="fused",
+        steps=30, seed=24, params=WIDE, options={**MOVING_LR, "weight_decay": 0.1}, cpu_capability="default",
+    ),
+    Case(
+        name="adamw_forloop_default_f64",
+        description="AdamW, single-tensor for-loop at the DEFAULT capability (no FMA), float64",
+        optimizer="AdamW", dtype="float64", implementation="forloop",
+        steps=30, seed=25, params=WIDE, options=MOVING_LR, cpu_capability="default",
+    ),
+    Case(
+        name="adam_l2_fused_f32",
+        description="Adam with L2 weight decay (g + λθ, fused into an FMA), fused CPU kernel, float32",
+        optimizer="Adam", dtype="float32", implementation="fused",
+        steps=30, seed=26, params=WIDE, options={**MOVING_LR, "weight_decay": 0.1},
+    ),
+    Case(
+        name="hfadamw_default_f64",
+        description="pytorch-transformers AdamW at the DEFAULT capability (no FMA), float64",
+        optimizer="HFAdamW", dtype="float64", implementation="forloop",
+        steps=30, seed=27, params=WIDE, options={**MOVING_LR, "weight_decay": 0.01}, cpu_capability="default",
+    ),
 )
 
 
