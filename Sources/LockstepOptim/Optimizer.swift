@@ -53,6 +53,9 @@ extension Optimizer {
     /// - Parameter options: the group's hyperparameters; `nil` takes ``defaults``.
     /// - Throws: torch's validation errors, and `ValueError("some parameters appear in more
     ///   than one parameter group")`.
+    ///
+    /// Differs from PyTorch: a parameter listed twice in one group is an error here; torch
+    /// warns ("in future, this will cause an error") and then steps that parameter twice.
     public func addParamGroup(_ params: [Parameter<Scalar>], options: Options? = nil) throws {
         let options = options ?? defaults
         try Self.validate(options)
