@@ -1,0 +1,158 @@
+import LockstepFormat
+import LockstepOptim
+
+/// One replay in progress: the Swift parameters and optimizer, the fixture they replay,
+/// and the comparisons so far. ``Replay`` drives it one step at a time; each step reads
+/// one row of each dataset into reused buffers.
+struct ReplaySession<T: TensorScalar & FixtureScalar> {
+    let reader: FixtureReader
+    let tolerance: Tolerance
+    /// The Swift parameters, in the fixture's parameter order.
+    let parameters: [Parameter<T>]
+    let optimizer: any ReplayableOptimizer<T>
+    /// Per parameter: `param`, then each recorded state key.
+    private(set) var comparisons: [[TensorComparison]]
+    /// For each fixture group that has joined, its index in the optimizer.
+    private var optimizerGroup: [Int: Int] = [:]
+    private var buffer: [T] = []
+
+    private var header: FixtureHeader { reader.header }
+
+    init(reader: FixtureReader, cpuCapability: TorchCPUCapability?, tolerance: Tolerance) throws {
+        self.reader = reader
+        self.tolerance = tolerance
+        parameters = try reader.parameters.map { try Parameter(shape: $0.shape, value: reader.initial($0, as: T.self)) }
+        comparisons = reader.parameters.map { parameter in
+            [TensorComparison(tensor: parameter.path + "/param")]
+                + parameter.stateKeys.map { TensorComparison(tensor: parameter.path + "/state/\($0)") }
+        }
+        let header = reader.header
+        let parameters = self.parameters
+        let initial = header.paramGroups.enumerated().filter { $0.element.addedAtStep == 1 }
+        optimizer = try OptimizerRegistry.make(
+            header.optimizer,
+            groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
+            cpuCapability: cpuCapability)
+        for (position, (index, _)) in initial.enumerated() { optimizerGroup[index] = position }
+        try checkStateKeys()
+    }
+
+    /// Adds the groups that join before `step` (`add_param_group`).
+    mutating func addGroups(joiningAt step: Int) throws {
+        guard step > 1 else { return }
+        let joining = header.paramGroups.enumerated().filter { $0.element.addedAtStep == step }
+        guard !joining.isEmpty else { return }
+        for (index, group) in joining {
+            try optimizer.addGroup(Self.members(of: group, in: reader, parameters), hyperparameters: group.hyperparameters)
+            optimizerGroup[index] = optimizerGroup.count
+        }
+        try checkStateKeys()
+    }
+
+    /// Sets each joined group's learning rate from `/steps/lr`, when recorded.
+    func setLearningRates(step: Int) throws {
+        guard let rates = try reader.learningRates(step: step) else { return }
+        for (fixtureIndex, index) in optimizerGroup {
+            guard !rates[fixtureIndex].isNaN else {
+                throw ReplayError.invalidInput(
+                    object: "/steps/lr", message: "step \(step): group \(fixtureIndex) is in the optimizer but its lr is NaN")
+            }
+            try optimizer.setLearningRate(rates[fixtureIndex], group: index)
+        }
+    }
+
+    /// Sets each parameter's gradient for `step`, or none where `has_grad` is 0.
+    mutating func setGradients(step: Int) throws {
+        for (parameter, recorded) in zip(parameters, reader.parameters) {
+            if recorded.hasGrad[step - 1] {
+                try reader.read(.grad, of: recorded, step: step, into: &buffer)
+                try parameter.setGrad(buffer)
+            } else {
+                try parameter.setGrad(nil)
+            }
+        }
+    }
+
+    /// Teacher forcing: loads the recorded parameters and state after `step`.
+    mutating func loadRecorded(step: Int) throws {
+        for (parameter, recorded) in zip(parameters, reader.parameters) {
+            try reader.read(.param, of: recorded, step: step, into: &buffer)
+            try parameter.setValue(buffer)
+            try loadState(of: recorded, into: parameter, step: step)
+        }
+    }
+
+    /// Compares every recorded tensor after `step`.
+    mutating func compare(step: Int) throws {
+        for (index, (parameter, recorded)) in zip(parameters, reader.parameters).enumerated() {
+            try reader.read(.param, of: recorded, step: step, into: &buffer)
+            comparisons[index][0].compare(
+                actual: parameter.value, expected: buffer, shape: recorded.shape, step: step, tolerance: tolerance)
+            guard !recorded.stateKeys.isEmpty else { continue }
+            let state = optimizer.state(of: parameter)
+            for (keyIndex, key) in recorded.stateKeys.enumerated() {
+                try reader.read(.state(key), of: recorded, step: step, into: &buffer)
+                // Before the state exists the recorded rows are NaN, and so is "actual".
+                let actual = state?[key]?.flatValues ?? [T](repeating: .nan, count: buffer.count)
+                guard actual.count == buffer.count else {
+                    throw ReplayError.invalidInput(
+                        object: recorded.path + "/state/\(key)",
+                        message: "recorded rows hold \(buffer.count) elements, \(header.optimizer) keeps \(actual.count)")
+                }
+                comparisons[index][keyIndex + 1].compare(
+                    actual: actual, expected: buffer, shape: recorded.stateShape(key) ?? [], step: step, tolerance: tolerance)
+            }
+        }
+    }
+
+    /// The Swift parameters of a fixture group, in its order.
+    private static func members(
+        of group: FixtureHeader.ParamGroup, in reader: FixtureReader, _ parameters: [Parameter<T>]
+    ) -> [Parameter<T>] {
+        group.params.compactMap { name in reader.parameters.firstIndex { $0.name == name }.map { parameters[$0] } }
+    }
+
+    /// A recorded state key the optimizer does not keep is an error, never skipped.
+    private func checkStateKeys() throws {
+        for (fixtureIndex, group) in header.paramGroups.enumerated() {
+            guard let index = optimizerGroup[fixtureIndex] else { continue }
+            let kept = Set(optimizer.stateKeys(group: index))
+            for name in group.params {
+                guard let parameter = reader.parameter(named: name) else { continue }
+                for key in parameter.stateKeys where !kept.contains(key) {
+                    throw ReplayError.invalidInput(
+                        object: parameter.path + "/state/\(key)",
+                        message: "\(header.optimizer) keeps no state '\(key)' (it keeps \(kept.sorted().joined(separator: ", ")))")
+                }
+            }
+        }
+    }
+
+    /// Loads the recorded state after `step`. Rows written before the state existed are
+    /// NaN; then the parameter has no state.
+    private mutating func loadState(of recorded: FixtureParameter, into parameter: Parameter<T>, step: Int) throws {
+        guard !recorded.stateKeys.isEmpty else { return }
+        var entries: [String: StateValue<T>] = [:]
+        var exists = false
+        for key in recorded.stateKeys {
+            try reader.read(.state(key), of: recorded, step: step, into: &buffer)
+            exists = exists || buffer.contains { !$0.isNaN }
+            let shape = recorded.stateShape(key) ?? []
+            entries[key] = shape.isEmpty ? .scalar(Double(buffer[0])) : .tensor(shape: shape, values: buffer)
+        }
+        // `step` is never NaN once the state exists; where it is recorded, it decides.
+        if case .scalar(let value)? = entries["step"] { exists = !value.isNaN }
+        guard exists else {
+            try optimizer.setState(nil, of: parameter)
+            return
+        }
+        // Keys the fixture does not record keep the optimizer's own values.
+        let merged = (optimizer.state(of: parameter) ?? [:]).merging(entries) { _, recorded in recorded }
+        do {
+            try optimizer.setState(merged, of: parameter)
+        } catch let error as OptimizerError {
+            throw ReplayError.invalidInput(
+                object: recorded.path + "/state", message: "teacher forcing cannot load step \(step): \(error.message)")
+        }
+    }
+}
