@@ -50,8 +50,8 @@ struct ToleranceOptions: ParsableArguments {
 
 extension VerifyCommand {
     /// Verifies fixtures (the default subcommand).
-    struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(
+    public struct Check: ParsableCommand {
+        public static let configuration = CommandConfiguration(
             commandName: "check", abstract: "Verify fixtures (the default: `verify --fixture F` is `verify check --fixture F`).")
 
         @Option(name: .customLong("fixture"), help: ArgumentHelp("A golden fixture (.h5) to verify; repeat for more.", valueName: "file"))
@@ -65,11 +65,13 @@ extension VerifyCommand {
         @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
         var json: String?
 
-        func validate() throws {
+        public func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
         }
 
-        func run() throws {
+        public init() {}
+
+        public func run() throws {
             var report = TextReport()
             let outcome = verifyAll(report: &report)
             if let json {

@@ -41,6 +41,38 @@ struct VerifyCommandTests {
         #expect(VerifyCommand.run(arguments: arguments) == 2)
     }
 
+    @Test func helpNamesTheSubcommandsAndExitCodes() {
+        // Help is wrapped to the terminal width: compare with whitespace collapsed.
+        let help = VerifyCommand.helpMessage().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("check"))
+        #expect(help.contains("inspect"))
+        #expect(help.contains("table"))
+        #expect(help.contains("Exit status: 0 when every fixture passes, 1 when a value is out of tolerance, 2 when a fixture or an argument is invalid."))
+        let check = VerifyCommand.helpMessage(for: VerifyCommand.Check.self)
+        for flag in ["--fixture", "--rtol", "--atol", "--max-ulp", "--exact", "--teacher-forcing", "--json"] {
+            #expect(check.contains(flag), "\(flag) missing from help")
+        }
+    }
+
+    @Test func fixturesTheOptimizerCannotReplayExitTwo() throws {
+        let dir = try TemporaryDirectory()
+        let edits: [(String, (HDF5Group) throws -> Void)] = [
+            ("unknown optimizer", { try $0.setAttribute("optimizer", string: "Lion") }),
+            ("rejected hyperparameter", { try $0.setAttribute("param_groups", string: #"[{"params": ["w", "b"], "betas": [1.0, 0.999]}]"#) }),
+            ("shape disagrees", { root in
+                let w = try root.group("params").group("w")
+                try w.removeChild("initial")
+                try w.createDataset("initial", shape: [7, 5], values: [Float](repeating: 0, count: 35))
+            }),
+        ]
+        for (name, edit) in edits {
+            let path = dir.path("\(name).h5")
+            try FileManager.default.copyItem(atPath: fixturePath("adamw.h5"), toPath: path)
+            do { try edit(try HDF5File.open(updatingAt: path).root) }
+            #expect(VerifyCommand.run(arguments: ["--fixture", path]) == 2, "\(name)")
+        }
+    }
+
     @Test func helpExitsZero() {
         #expect(VerifyCommand.run(arguments: ["--help"]) == 0)
         #expect(VerifyCommand.run(arguments: ["inspect", fixturePath("adamw_added_group_fused_f32.h5")]) == 0)
