@@ -93,13 +93,15 @@ public final class HDF5File: Sendable {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)").path
+        // In a function of its own so that every handle into the file is released, and the
+        // file closed, when it returns: before the rename.
+        func fill() throws {
+            let file = try create(at: temporary)
+            try body(file)
+            try file.flush()
+        }
         do {
-            try autoreleasepoolIfAvailable {
-                let file = try create(at: temporary)
-                try body(file)
-                try file.flush()
-            }
-            // Every handle into the temporary file is released by now.
+            try fill()
             if rename(temporary, path) != 0 {
                 throw HDF5Error(
                     .cannotOpenFile, file: path, object: "/",
@@ -130,7 +132,3 @@ public final class HDF5File: Sendable {
         }
     }
 }
-
-/// Runs `body`; a seam for platforms with autorelease pools (none is needed on Linux).
-@inline(__always)
-private func autoreleasepoolIfAvailable<R>(_ body: () throws -> R) rethrows -> R { try body() }

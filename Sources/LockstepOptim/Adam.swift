@@ -34,20 +34,23 @@ import Foundation
 public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// Adam's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
-        public var lr: Double = 1e-3
-        public var betas = Betas(0.9, 0.999)
-        public var eps: Double = 1e-8
-        public var weightDecay: Double = 0
-        public var amsgrad = false
-        public var maximize = false
+        public var lr: Double
+        public var betas: Betas
+        public var eps: Double
+        public var weightDecay: Double
+        public var amsgrad: Bool
+        public var maximize: Bool
         /// Run torch's fused CPU kernel (`fused=True`) rather than the for-loop path.
         public var fused: Bool?
-        /// Informational (torch's multi-tensor path rounds like the for-loop path).
+        /// Informational: such a group is replayed with the for-loop path's arithmetic; the
+        /// multi-tensor path's own rounding has no golden yet.
         public var foreach: Bool?
+        /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
+        /// Rejected when true: the differentiable path computes in another order.
         public var differentiable = false
         /// AdamW's decay (`θ ← θ(1 − γλ)`) instead of L2 (`g ← g + λθ`).
-        public var decoupledWeightDecay = false
+        public var decoupledWeightDecay: Bool
 
         public init(
             lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
@@ -134,9 +137,10 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 
     /// Creates the optimizer over one group of `params` with the given hyperparameters.
     public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8,
-        weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil,
-        decoupledWeightDecay: Bool = false
+        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
+        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay, amsgrad: Bool = Options().amsgrad,
+        maximize: Bool = Options().maximize, fused: Bool? = nil,
+        decoupledWeightDecay: Bool = Options().decoupledWeightDecay
     ) throws {
         let options = Options(
             lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, fused: fused,

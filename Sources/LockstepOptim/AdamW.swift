@@ -47,8 +47,10 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
 
     /// Creates the optimizer over one group of `params` with the given hyperparameters.
     public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8,
-        weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil
+        _ params: [Parameter<Scalar>], lr: Double = AdamW.standardDefaults.lr,
+        betas: Betas = AdamW.standardDefaults.betas, eps: Double = AdamW.standardDefaults.eps,
+        weightDecay: Double = AdamW.standardDefaults.weightDecay, amsgrad: Bool = AdamW.standardDefaults.amsgrad,
+        maximize: Bool = AdamW.standardDefaults.maximize, fused: Bool? = nil
     ) throws {
         let options = Options(
             lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, fused: fused,

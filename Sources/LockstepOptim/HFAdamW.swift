@@ -24,11 +24,11 @@ import Foundation
 public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
     /// HFAdamW's hyperparameters under the reference's names.
     public struct Options: OptimizerOptions {
-        public var lr: Double = 1e-3
-        public var betas = Betas(0.9, 0.999)
-        public var eps: Double = 1e-6
-        public var weightDecay: Double = 0
-        public var correctBias = true
+        public var lr: Double
+        public var betas: Betas
+        public var eps: Double
+        public var weightDecay: Double
+        public var correctBias: Bool
 
         public init(
             lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-6, weightDecay: Double = 0,
@@ -98,8 +98,8 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
 
     /// Creates the optimizer over one group of `params` with the given hyperparameters.
     public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-6,
-        weightDecay: Double = 0, correctBias: Bool = true
+        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
+        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay, correctBias: Bool = Options().correctBias
     ) throws {
         let options = Options(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, correctBias: correctBias)
         try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
