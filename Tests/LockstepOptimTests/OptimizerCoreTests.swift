@@ -161,3 +161,26 @@ struct OptimizerCoreTests {
         #expect(empty.count == 0)
     }
 }
+
+/// The defaults of torch 2.15's constructors (`torch/optim/adam.py`, `adamw.py`) and of the
+/// pytorch-transformers AdamW.
+@Suite("Defaults")
+struct DefaultsTests {
+    @Test func adamAndAdamWHaveTorchsDefaults() throws {
+        let adam = Adam<Float>.standardDefaults
+        #expect(adam.lr == 1e-3 && adam.betas == Betas(0.9, 0.999) && adam.eps == 1e-8 && adam.weightDecay == 0)
+        #expect(!adam.amsgrad && !adam.maximize && adam.fused == nil && !adam.decoupledWeightDecay)
+        let adamW = AdamW<Float>.standardDefaults
+        #expect(adamW.lr == 1e-3 && adamW.betas == Betas(0.9, 0.999) && adamW.eps == 1e-8 && adamW.weightDecay == 1e-2)
+        #expect(adamW.decoupledWeightDecay)
+        let optimizer = try AdamW([Parameter<Float>([1])])
+        #expect(optimizer.defaults == adamW)
+    }
+
+    @Test func hfAdamWHasItsReferencesDefaults() throws {
+        let options = HFAdamW<Double>.standardDefaults
+        #expect(options.lr == 1e-3 && options.betas == Betas(0.9, 0.999) && options.eps == 1e-6)
+        #expect(options.weightDecay == 0 && options.correctBias)
+        #expect(try HFAdamW([Parameter<Double>([1])]).defaults == options)
+    }
+}
