@@ -142,20 +142,32 @@ extension HDF5Object {
         }
     }
 
-    /// Writes a fixed-length, null-padded UTF-8 string attribute (replacing one of that name).
+    /// Writes a UTF-8 string attribute (replacing one of that name): fixed-length and
+    /// null-padded by default, or variable-length as h5py writes Python strings.
     ///
     /// Fixed-length strings are stored in the object header, which HDF5 1.10's format
-    /// checksums; variable-length ones would live in the global heap, which has no checksum.
-    public func setAttribute(_ name: String, string value: String) throws {
+    /// checksums; variable-length ones live in the global heap, which has no checksum.
+    public func setAttribute(_ name: String, string value: String, variableLength: Bool = false) throws {
         let bytes = Array(value.utf8)
         let type = HDF5Library.call { () -> hid_t in
             let type = H5Tcopy(lockstep_h5t_c_s1())
-            H5Tset_size(type, max(1, bytes.count))
-            H5Tset_strpad(type, H5T_STR_NULLPAD)
+            if variableLength {
+                H5Tset_size(type, lockstep_h5t_variable())
+            } else {
+                H5Tset_size(type, max(1, bytes.count))
+                H5Tset_strpad(type, H5T_STR_NULLPAD)
+            }
             H5Tset_cset(type, H5T_CSET_UTF8)
             return type
         }
         defer { HDF5Library.call { _ = H5Tclose(type) } }
+        if variableLength {
+            try value.withCString { cString in
+                var pointer: UnsafePointer<CChar>? = cString
+                try writeScalarAttribute(name, fileType: type, memoryType: type, &pointer)
+            }
+            return
+        }
         let padded = bytes.isEmpty ? [UInt8(0)] : bytes
         try padded.withUnsafeBytes { buffer in
             guard let base = buffer.baseAddress else { return }

@@ -45,6 +45,21 @@ struct HDF5LayerTests {
         #expect(try group.dataset("e").read(Double.self).isEmpty)
     }
 
+    @Test(arguments: [false, true])
+    func readsFixedAndVariableLengthStrings(variableLength: Bool) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("s.h5")
+        try HDF5File.write(to: path) { file in
+            let root = try file.root
+            try root.setAttribute("json", string: #"[{"lr": 0.001, "name": "Schrödinger"}]"#, variableLength: variableLength)
+            try root.setAttribute("empty", string: "", variableLength: variableLength)
+        }
+        let root = try HDF5File.open(readingAt: path).root
+        #expect(try root.stringAttribute("json") == #"[{"lr": 0.001, "name": "Schrödinger"}]"#)
+        #expect(try root.stringAttribute("empty") == "")
+        #expect(try root.attributeType("json") == .string)
+    }
+
     @Test func readsFixedLengthStringsWrittenByOthers() throws {
         // Written by an independent h5py script with fixed-length UTF-8 attributes.
         let fixture = repositoryRoot.appendingPathComponent("fixtures/independent_adamw_fused_f32.h5").path
