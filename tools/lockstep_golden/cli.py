@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import filecmp
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .capability import CAPABILITY_ENV, environment_for, runs_here
@@ -30,12 +32,32 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as error:
         parser.error(str(error.args[0]))
     try:
+        if args.check:
+            return check(cases, args.out.resolve())
         for case in cases:
             generate(case, args.out.resolve())
     except (CaseError, RuntimeError) as error:
         print(f"golden: error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def check(cases: list[Case], fixtures: Path) -> int:
+    """Re-records `cases` into a temporary directory and compares them byte for byte with
+    the files in `fixtures`: proof that the committed goldens come from this generator and
+    this torch, unchanged. Returns 0 when all match, 1 otherwise."""
+    differing = []
+    with tempfile.TemporaryDirectory(prefix="golden-check-") as scratch:
+        for case in cases:
+            generate(case, Path(scratch))
+            committed = fixtures / f"{case.name}.h5"
+            fresh = Path(scratch) / f"{case.name}.h5"
+            if not committed.exists() or not filecmp.cmp(committed, fresh, shallow=False):
+                differing.append(case.name)
+    for name in differing:
+        print(f"golden: {name}: the committed fixture differs from a fresh recording", file=sys.stderr)
+    print(f"golden: {len(cases) - len(differing)} of {len(cases)} fixtures reproduce byte for byte")
+    return 1 if differing else 0
 
 
 def generate(case: Case, out_dir: Path) -> None:
@@ -78,5 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("cases", nargs="*", metavar="CASE", help="cases to regenerate (default: all)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument(
+        "--check", action="store_true",
+        help="re-record into a temporary directory and compare byte for byte with --out (the committed fixtures)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
     return parser
