@@ -14,9 +14,13 @@ public protocol OptimizerOptions: Codable, Sendable, Equatable {
     var lr: Double { get set }
 }
 
-/// torch's param-group keys that select an implementation but do not change the math of
-/// the path that runs; accepted and ignored where an optimizer does not declare them.
-public let informationalHyperparameters: Set<String> = ["foreach", "capturable", "differentiable", "fused"]
+/// Keys torch puts in a param group that are not hyperparameters of the update: flags
+/// that select an implementation (accepted and ignored where an optimizer does not declare
+/// them), `param_names` (named parameters), and what learning-rate schedulers add
+/// (`initial_lr`; the schedule itself is replayed through `/steps/lr`).
+public let informationalHyperparameters: Set<String> = [
+    "foreach", "capturable", "differentiable", "fused", "param_names", "initial_lr",
+]
 
 extension OptimizerOptions {
     /// Builds options from a torch param group's JSON object (`state_dict()["param_groups"][i]`

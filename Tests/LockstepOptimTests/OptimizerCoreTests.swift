@@ -36,6 +36,10 @@ struct OptimizerCoreTests {
         let fused = try Adam<Double>.Options.fromTorchJSON(
             Data(#"{"fused": true, "foreach": null}"#.utf8), defaults: .init(), optimizer: "Adam")
         #expect(fused.fused == true)
+        // What torch adds to a group besides hyperparameters is accepted.
+        let scheduled = try Adam<Double>.Options.fromTorchJSON(
+            Data(#"{"lr": 0.1, "initial_lr": 0.5, "param_names": ["w"]}"#.utf8), defaults: .init(), optimizer: "Adam")
+        #expect(scheduled.lr == 0.1)
         let unknown = try #require(throws: OptimizerError.self) {
             try Adam<Double>.Options.fromTorchJSON(Data(#"{"momentum": 0.9}"#.utf8), defaults: .init(), optimizer: "Adam")
         }
