@@ -10,6 +10,25 @@ func gradient<Scalar: TensorScalar>(_ count: Int, step: Int, seed: Int = 0) -> [
 
 @Suite("Optimizer core")
 struct OptimizerCoreTests {
+    /// The example in README.md, kept compiling and true.
+    @Test func readmeExample() throws {
+        let w = try Parameter<Float>(shape: [2, 3], value: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6])
+        let b = Parameter<Float>([0, 0])
+        var noDecay = AdamW<Float>.standardDefaults
+        noDecay.weightDecay = 0
+        let optimizer = try AdamW(groups: [
+            ParamGroup(params: [w], options: AdamW<Float>.standardDefaults),
+            ParamGroup(params: [b], options: noDecay),
+        ])
+        try w.setGrad([0.5, -1, 0.25, 2, 0, -0.5])
+        try optimizer.step()
+        #expect(optimizer.state(of: w)?["exp_avg"] != nil)
+        #expect(optimizer.state(of: b) == nil)
+        #expect(b.value == [0, 0])
+        // First step from zero state: each element moves by lr·g/(|g|+eps), about lr·sign(g).
+        #expect(abs(w.value[0] - (0.1 * (1 - 1e-5) - 1e-3)) < 1e-6)
+    }
+
     @Test func groupsTakeDefaultsWhereTheyNameNothing() throws {
         let (a, b) = (Parameter<Float>([1, 2]), Parameter<Float>([3]))
         let defaults = AdamW<Float>.standardDefaults
