@@ -62,11 +62,15 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     }
 
     /// Sets each parameter's gradient for `step`, or none where `has_grad` is 0.
-    mutating func setGradients(step: Int) throws {
+    func setGradients(step: Int) throws {
         for (parameter, recorded) in zip(parameters, reader.parameters) {
             if recorded.hasGrad[step - 1] {
-                try reader.read(.grad, of: recorded, step: step, into: &buffer)
-                try parameter.setGrad(buffer)
+                // Read into the parameter's own gradient array, taken out so that it is
+                // uniquely referenced: no allocation per step.
+                var grad = parameter.grad ?? []
+                try parameter.setGrad(nil)
+                try reader.read(.grad, of: recorded, step: step, into: &grad)
+                try parameter.setGrad(grad)
             } else {
                 try parameter.setGrad(nil)
             }

@@ -20,8 +20,8 @@ public struct VerificationResult: Sendable, Equatable, Codable {
 
     public var passed: Bool { tensors.allSatisfy(\.passed) }
 
-    /// The first failure in step order (then tensor order), if any.
+    /// The first failure in step order (the first tensor's, among those of that step).
     public var firstFailure: TensorComparison.Failure? {
-        tensors.compactMap(\.firstFailure).min { ($0.step, 0) < ($1.step, 0) }
+        tensors.compactMap(\.firstFailure).min { $0.step < $1.step }
     }
 }

@@ -55,12 +55,6 @@ extension OptimizerOptions {
         }
     }
 
-    /// The options as torch's JSON object (as in `state_dict()["param_groups"]`).
-    public func torchJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try encoder.encode(self)
-    }
 }
 
 /// `betas`: a pair of coefficients, coded as torch's two-element list `[β₁, β₂]`.

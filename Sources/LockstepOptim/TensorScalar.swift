@@ -5,18 +5,11 @@ import RealModule
 /// Scalar coefficients (`lr / bias_correction1`, ...) are computed in `Double`, as torch
 /// computes them in Python floats, and rounded to the tensor's type where a kernel uses them.
 public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
-where Self.RawSignificand: FixedWidthInteger {
-    /// torch's name of the type: `float32` or `float64`.
-    static var torchDType: String { get }
-}
+where Self.RawSignificand: FixedWidthInteger {}
 
-extension Float: TensorScalar {
-    public static var torchDType: String { "float32" }
-}
+extension Float: TensorScalar {}
 
-extension Double: TensorScalar {
-    public static var torchDType: String { "float64" }
-}
+extension Double: TensorScalar {}
 
 extension TensorScalar {
     /// `a·b + c` with one rounding, as a fused multiply-add instruction computes it.
