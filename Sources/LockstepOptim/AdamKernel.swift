@@ -98,15 +98,15 @@ enum AdamKernel {
                     if decoupled {
                         p[i] = p[i] * k.decay                            // param.mul_(1 - lr * wd)
                     } else {
-                        g = fusedMultiplyAdd(p[i], k.l2, g, fma)         // grad.add(param, alpha=wd)
+                        g = TorchOps.fusedMultiplyAdd(p[i], k.l2, g, fma)         // grad.add(param, alpha=wd)
                     }
                 }
-                m[i] = lerp(m[i], g, k.lerpWeight, fused: fma)          // exp_avg.lerp_(grad, 1 - beta1)
+                m[i] = TorchOps.lerp(m[i], g, k.lerpWeight, fused: fma)          // exp_avg.lerp_(grad, 1 - beta1)
                 v[i] = v[i] * k.beta2                                    // exp_avg_sq.mul_(beta2)
-                v[i] = fusedMultiplyAdd(k.oneMinusBeta2 * g, g, v[i], fma)  //   .addcmul_(grad, grad, value=1 - beta2)
+                v[i] = TorchOps.fusedMultiplyAdd(k.oneMinusBeta2 * g, g, v[i], fma)  //   .addcmul_(grad, grad, value=1 - beta2)
                 var second = v[i]
                 if amsgrad {
-                    vmax[i] = maximum(vmax[i], v[i])                     // torch.maximum(max_exp_avg_sq, exp_avg_sq)
+                    vmax[i] = TorchOps.maximum(vmax[i], v[i])                     // torch.maximum(max_exp_avg_sq, exp_avg_sq)
                     second = vmax[i]
                 }
                 let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps  // (v.sqrt() / bc2_sqrt).add_(eps)
@@ -136,10 +136,10 @@ enum AdamKernel {
                     if decoupled {
                         theta = theta * k.decay                          // θ·(1 − γλ)
                     } else {
-                        g = fusedMultiplyAdd(theta, k.l2, g, hasFMA)     // g + λθ
+                        g = TorchOps.fusedMultiplyAdd(theta, k.l2, g, hasFMA)     // g + λθ
                     }
                 }
-                m[i] = lerp(m[i], g, k.lerpWeight, fused: hasFMA)       // lerp(m, g, 1 − β₁)
+                m[i] = TorchOps.lerp(m[i], g, k.lerpWeight, fused: hasFMA)       // lerp(m, g, 1 − β₁)
                 let scaledGrad = k.oneMinusBeta2 * g
                 if !hasFMA {
                     v[i] = v[i] * k.beta2 + scaledGrad * g               // v·β₂ + (c₂·g)·g, each rounded
@@ -151,39 +151,12 @@ enum AdamKernel {
                 var second = v[i]
                 if amsgrad {
                     // SIMD `maximum` propagates NaN; the tail's `std::max(a, b)` is `a < b ? b : a`.
-                    vmax[i] = i < bodyEnd ? maximum(vmax[i], v[i]) : (vmax[i] < v[i] ? v[i] : vmax[i])
+                    vmax[i] = i < bodyEnd ? TorchOps.maximum(vmax[i], v[i]) : (vmax[i] < v[i] ? v[i] : vmax[i])
                     second = vmax[i]
                 }
                 let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps   // √v / √(1 − β₂ᵗ) + ε
                 p[i] = theta + k.negativeStepSize * m[i] / denom         // θ − (γ / (1 − β₁ᵗ))·m / denom
             }
         }
-    }
-
-    // MARK: Shared element operations
-
-    /// torch's `lerp(self, end, weight)`: `self + w·(end − self)` for `|w| < 0.5`, else
-    /// `end − (end − self)·(1 − w)`, each multiply-add fused where the kernel fuses it.
-    @inline(__always)
-    static func lerp<Scalar: TensorScalar>(_ start: Scalar, _ end: Scalar, _ weight: Scalar, fused: Bool) -> Scalar {
-        let difference = end - start
-        if weight.magnitude < 0.5 {
-            return fused ? Scalar.fma(weight, difference, start) : start + weight * difference
-        }
-        let coefficient = weight - 1
-        return fused ? Scalar.fma(coefficient, difference, end) : end + coefficient * difference
-    }
-
-    /// `a·b + c`: one rounding where the kernel was compiled with FMA, two where not.
-    @inline(__always)
-    static func fusedMultiplyAdd<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar, _ c: Scalar, _ fused: Bool) -> Scalar {
-        fused ? Scalar.fma(a, b, c) : c + a * b
-    }
-
-    /// `torch.maximum`: the larger value, NaN if either is NaN.
-    @inline(__always)
-    static func maximum<Scalar: TensorScalar>(_ a: Scalar, _ b: Scalar) -> Scalar {
-        if a.isNaN || b.isNaN { return .nan }
-        return a < b ? b : a
     }
 }

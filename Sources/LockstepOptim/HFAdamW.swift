@@ -158,13 +158,13 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
             for i in 0..<p.count {
                 let g = grad[i]
                 m[i] = m[i] * b1                                  // exp_avg.mul_(beta1)
-                m[i] = AdamKernel.fusedMultiplyAdd(g, oneMinusB1, m[i], fma)        //   .add_(grad, alpha=1 - beta1)
+                m[i] = TorchOps.fusedMultiplyAdd(g, oneMinusB1, m[i], fma)        //   .add_(grad, alpha=1 - beta1)
                 v[i] = v[i] * b2                                                    // exp_avg_sq.mul_(beta2)
-                v[i] = AdamKernel.fusedMultiplyAdd(oneMinusB2 * g, g, v[i], fma)    //   .addcmul_(grad, grad, value=1 - beta2)
+                v[i] = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v[i], fma)    //   .addcmul_(grad, grad, value=1 - beta2)
                 let denom = v[i].squareRoot() + eps               // exp_avg_sq.sqrt().add_(eps)
                 p[i] = p[i] + negStepSize * m[i] / denom          // p.addcdiv_(exp_avg, denom, value=-step_size)
                 if let decay {
-                    p[i] = AdamKernel.fusedMultiplyAdd(p[i], decay, p[i], fma)      // p.add_(p, alpha=-lr * weight_decay)
+                    p[i] = TorchOps.fusedMultiplyAdd(p[i], decay, p[i], fma)      // p.add_(p, alpha=-lr * weight_decay)
                 }
             }
         }

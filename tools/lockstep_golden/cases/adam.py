@@ -1,29 +1,13 @@
-"""The golden cases. Adding a fixture = adding one entry to `CASES`, then `tools/golden NAME`.
-
-Shapes are chosen to exercise both the SIMD bodies and the scalar tails of vectorised
-kernels (AVX-512 holds 16 float32 or 8 float64 lanes; AVX2 half as many):
-35 and 37 elements leave tails, 16 fills whole vectors, 3 is tail only.
-"""
+"""Golden cases of Adam, AdamW and the pytorch-transformers AdamW (HFAdamW)."""
 
 from __future__ import annotations
 
-from .spec import Case, Group, Param, Scheduler
+from ..spec import Case, Group, Param, Scheduler
+from .shapes import BASIC, GAPS, MOVING_LR, WEIGHT, WIDE
 
-WEIGHT = Param("w", (5, 7))
-BIAS = Param("b", (37,))
-FULL_VECTOR = Param("v16", (16,))
-TAIL_ONLY = Param("v3", (3,))
-
-BASIC = (WEIGHT, BIAS)
-WIDE = (WEIGHT, BIAS, FULL_VECTOR, TAIL_ONLY)
-
-# A learning rate large enough that 30 steps visibly move the parameters.
-MOVING_LR = {"lr": 1e-2}
 # beta2 = 0.95 lets exp_avg_sq fall often, so AMSGrad's running max differs from it.
 AMSGRAD = {**MOVING_LR, "amsgrad": True, "betas": (0.9, 0.95)}
 MAXIMIZE = {**MOVING_LR, "maximize": True}
-# b's first grad arrives at step 3 (its state appears late); at step 20 no parameter has one.
-GAPS = {"b": (1, 2, 9, 10, 17, 20), "w": (5, 12, 13, 20), "v16": (20,), "v3": (20,)}
 
 CASES: tuple[Case, ...] = (
     Case(
@@ -219,20 +203,3 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
-
-def _check_unique_names(cases: tuple[Case, ...]) -> None:
-    names = [c.name for c in cases]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(f"case names repeat: {repeated}")
-
-
-_check_unique_names(CASES)
-
-
-def case_named(name: str) -> Case:
-    """The case called `name`; KeyError listing the known names otherwise."""
-    for case in CASES:
-        if case.name == name:
-            return case
-    raise KeyError(f"unknown case {name!r}; known cases: {', '.join(c.name for c in CASES)}")
