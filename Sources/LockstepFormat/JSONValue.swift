@@ -38,14 +38,18 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Parses JSON text.
+    /// Parses JSON text; NaN and ±Infinity may be written as Python's `json` writes them.
     public static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true  // Python's `json` writes NaN and Infinity as bare literals
+        return try decoder.decode(JSONValue.self, from: Data(text.utf8))
     }
 
     /// Compact JSON text with sorted keys.
     public var jsonText: String {
         let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }

@@ -60,7 +60,7 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
     }
 
     static func options(_ hyperparameters: [String: JSONValue]) throws -> O.Options {
-        let data = try JSONEncoder().encode(hyperparameters)
+        let data = try TorchJSON.encoder().encode(hyperparameters)
         return try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
     }
 

@@ -24,6 +24,9 @@ public protocol Optimizer<Scalar>: AnyObject {
 
     /// Throws torch's error for hyperparameters torch rejects.
     static func validate(_ options: Options) throws
+    /// Throws torch's error for parameters the optimizer cannot update (Muon: not 2-D);
+    /// by default every parameter is accepted.
+    static func validate(parameters: [Parameter<Scalar>]) throws
     /// The state keys a parameter in a group with `options` has after its first step.
     static func stateKeys(for options: Options) -> [String]
     /// Performs the update of one group: torch's loop body of `step()`.
@@ -59,6 +62,7 @@ extension Optimizer {
     public func addParamGroup(_ params: [Parameter<Scalar>], options: Options? = nil) throws {
         let options = options ?? defaults
         try Self.validate(options)
+        try Self.validate(parameters: params)
         let existing = Set(parameters.map(ObjectIdentifier.init))
         let added = params.map(ObjectIdentifier.init)
         guard Set(added).count == added.count else {
@@ -163,6 +167,8 @@ extension Optimizer {
 }
 
 extension Optimizer {
+    public static func validate(parameters: [Parameter<Scalar>]) throws {}
+
     /// The default closure step: evaluate the closure once, then step (torch's pattern for
     /// every optimizer but LBFGS).
     public func step(closure: () throws -> Double) throws -> Double {

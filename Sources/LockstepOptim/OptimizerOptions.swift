@@ -31,7 +31,7 @@ extension OptimizerOptions {
         guard let given = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
             throw OptimizerError(.typeError, "\(optimizer) param group must be a JSON object")
         }
-        let encoded = try JSONEncoder().encode(defaults)
+        let encoded = try TorchJSON.encoder().encode(defaults)
         guard var merged = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
             throw OptimizerError(.runtimeError, "\(optimizer) defaults do not encode as a JSON object")
         }
@@ -46,7 +46,7 @@ extension OptimizerOptions {
         }
         let data = try JSONSerialization.data(withJSONObject: merged)
         do {
-            return try JSONDecoder().decode(Self.self, from: data)
+            return try TorchJSON.decoder().decode(Self.self, from: data)
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             let key = context.codingPath.first?.stringValue ?? "?"
             throw OptimizerError(.typeError, "\(optimizer) hyperparameter '\(key)' has the wrong type: \(context.debugDescription)")
@@ -55,6 +55,30 @@ extension OptimizerOptions {
         }
     }
 
+}
+
+/// The JSON coding of hyperparameters: non-finite numbers (an `lr` of NaN, say) travel as
+/// the strings `"NaN"`, `"Infinity"` and `"-Infinity"`, the names Python's `json` gives them.
+public enum TorchJSON {
+    static let nonFinite = (positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+
+    /// A decoder that reads non-finite numbers from those strings (and, as JSON5, from
+    /// Python's bare literals).
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        return decoder
+    }
+
+    /// An encoder that writes non-finite numbers as the strings ``decoder()`` reads back.
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        return encoder
+    }
 }
 
 /// `betas`: a pair of coefficients, coded as torch's two-element list `[β₁, β₂]`.

@@ -17,6 +17,8 @@ from .spec import Case, CaseError
 TOOLS_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = TOOLS_DIR.parent
 DEFAULT_OUT = REPO_ROOT / "fixtures"
+# torch's verdict on invalid hyperparameters, for the error-parity test.
+ERRORS_FILE = "validation-errors.json"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
         width = max(len(c.name) for c in CASES)
         for case in CASES:
             print(f"{case.name:<{width}}  {case.description}")
+        return 0
+    if args.errors:
+        from .errors import write_errors
+
+        path = args.out.resolve() / ERRORS_FILE
+        write_errors(path)
+        print(f"wrote {_display(path)}")
         return 0
     try:
         cases = [case_named(name) for name in args.cases] or list(CASES)
@@ -103,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--check", action="store_true",
         help="re-record into a temporary directory and compare byte for byte with --out (the committed fixtures)",
+    )
+    parser.add_argument(
+        "--errors", action="store_true",
+        help=f"record torch's verdicts on invalid hyperparameters into --out/{ERRORS_FILE}",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
     return parser
