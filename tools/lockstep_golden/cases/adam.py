@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..spec import Case, Group, Param, Scheduler
-from .shapes import BASIC, GAPS, MOVING_LR, WEIGHT, WIDE
+from .shapes import BASIC, GAPS, MOVING_LR, WEIGHT, WIDE, two_groups
 
 # beta2 = 0.95 lets exp_avg_sq fall often, so AMSGrad's running max differs from it.
 AMSGRAD = {**MOVING_LR, "amsgrad": True, "betas": (0.9, 0.95)}
@@ -203,3 +203,44 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
+# Adam itself (L2 decay, not decoupled) and the multi-tensor (foreach) path of both.
+L2 = {**MOVING_LR, "weight_decay": 0.1}
+
+
+def _adam(name: str, description: str, dtype: str, implementation: str, seed: int, **fields: object) -> Case:
+    return Case(
+        name=name, description=description, optimizer=fields.pop("optimizer", "Adam"), dtype=dtype,  # type: ignore[arg-type]
+        implementation=implementation, steps=fields.pop("steps", 30), seed=seed, params=fields.pop("params", WIDE),  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+CASES += (
+    _adam("adam_forloop_f32", "Adam, single-tensor for-loop, float32", "float32", "forloop", 101, options=MOVING_LR),
+    _adam("adam_forloop_f64", "Adam, single-tensor for-loop, float64", "float64", "forloop", 102, options=MOVING_LR),
+    _adam("adam_foreach_f32", "Adam, multi-tensor (foreach) path, float32", "float32", "foreach", 103, options=MOVING_LR),
+    _adam("adam_foreach_f64", "Adam, multi-tensor (foreach) path, float64", "float64", "foreach", 104, options=MOVING_LR),
+    _adam("adam_fused_f64", "Adam, fused CPU kernel, float64", "float64", "fused", 105, options=MOVING_LR),
+    _adam("adam_l2_amsgrad_forloop_f64", "Adam with L2 decay and AMSGrad, for-loop, float64", "float64", "forloop", 106,
+          options={**L2, **AMSGRAD}),
+    _adam("adam_l2_maximize_foreach_f32", "Adam with L2 decay, maximizing, foreach, float32", "float32", "foreach", 107,
+          options={**L2, "maximize": True}),
+    _adam("adam_amsgrad_maximize_fused_f64", "Adam with AMSGrad, maximizing, fused, float64", "float64", "fused", 108,
+          options={**AMSGRAD, "maximize": True}),
+    _adam("adam_l2_forloop_f32", "Adam with L2 weight decay, for-loop, float32", "float32", "forloop", 109, options=L2),
+    _adam("adamw_foreach_f32", "AdamW, foreach, float32", "float32", "foreach", 110, optimizer="AdamW", options=MOVING_LR),
+    _adam("adamw_foreach_f64", "AdamW, foreach, float64", "float64", "foreach", 111, optimizer="AdamW", options=MOVING_LR),
+    _adam("adamw_amsgrad_foreach_f64", "AdamW with AMSGrad, foreach, float64", "float64", "foreach", 112,
+          optimizer="AdamW", options=AMSGRAD),
+    _adam("adam_param_groups_foreach_f32",
+          "Adam, foreach, float32: a second group with other betas, eps, L2 decay and AMSGrad", "float32", "foreach", 113,
+          options=MOVING_LR,
+          groups=two_groups({"betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.05, "amsgrad": True})),
+    _adam("adam_added_group_forloop_f64", "Adam, for-loop, float64: a group with L2 decay joins before step 6",
+          "float64", "forloop", 114, options=MOVING_LR, steps=24,
+          groups=two_groups({"lr": 3e-3, "weight_decay": 0.1}, added_at_step=6)),
+    _adam("adam_grad_gaps_foreach_f32", "Adam, foreach, float32, with steps where a parameter has no grad",
+          "float32", "foreach", 115, options=MOVING_LR, steps=24, missing_grads=GAPS),
+    _adam("adamw_grad_gaps_fused_avx2_f32", "AdamW, fused at AVX2, float32, with gradient gaps",
+          "float32", "fused", 116, optimizer="AdamW", options=MOVING_LR, steps=24, missing_grads=GAPS, cpu_capability="avx2"),
+)
