@@ -25,6 +25,22 @@ struct GoldenFixtureTests {
         #expect(GoldenFixture.all.contains { $0.testDescription == "adamw.h5" })
     }
 
+    /// The numerics table (`verify table fixtures/*.h5`) has a row for every optimizer in
+    /// `torch.optim`: each has at least one golden, for float32 and for float64.
+    @Test func everyTorchOptimizerHasGoldensInBothDtypes() throws {
+        var recorded: Set<String> = []
+        for fixture in GoldenFixture.all {
+            let header = try FixtureReader(path: fixture.path).header
+            recorded.insert("\(header.optimizer) \(header.dtype.rawValue)")
+        }
+        #expect(TorchVerdict.optimizers.count == 15)
+        for optimizer in TorchVerdict.optimizers {
+            for dtype in ["float32", "float64"] {
+                #expect(recorded.contains("\(optimizer) \(dtype)"), "no \(dtype) golden for \(optimizer)")
+            }
+        }
+    }
+
     /// Free-running, within the file's tolerance or the dtype's defaults; fixtures from
     /// torch's fused kernel bit for bit.
     @Test(arguments: GoldenFixture.all)
