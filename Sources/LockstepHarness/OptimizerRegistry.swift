@@ -21,7 +21,7 @@ public protocol ReplayableOptimizer<Scalar>: AnyObject {
 /// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
 public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
-    public static let names: [String] = ["Adam", "AdamW", "HFAdamW"]
+    public static let names: [String] = ["Adam", "AdamW", "HFAdamW", "SGD", "Adagrad"]
 
     /// Builds the optimizer named `name` over its first groups.
     ///
@@ -35,6 +35,8 @@ public enum OptimizerRegistry {
         case "Adam": return try Adapter<Adam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "AdamW": return try Adapter<AdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "SGD": return try Adapter<SGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Adagrad": return try Adapter<Adagrad<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
@@ -49,7 +51,10 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
 
     init(groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])], cpuCapability: TorchCPUCapability?) throws {
         let built = try groups.map { ParamGroup(params: $0.params, options: try Self.options($0.hyperparameters)) }
-        optimizer = try O(groups: built, defaults: O.standardDefaults)
+        // A fixture does not record the constructor's arguments (torch's `defaults`); the
+        // first group, which torch fills from them, stands for them (Adagrad's initial
+        // `sum` comes from the defaults, whatever a group says).
+        optimizer = try O(groups: built, defaults: built.first?.options ?? O.standardDefaults)
         if let cpuCapability, let dependent = optimizer as? any CPUCapabilityDependent {
             Self.setCapability(dependent, cpuCapability)
         }

@@ -8,10 +8,12 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adam
+from . import adagrad, adam, sgd
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
+    *sgd.CASES,
+    *adagrad.CASES,
 )
 
 
