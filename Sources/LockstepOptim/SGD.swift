@@ -124,12 +124,14 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     /// torch's checks, in torch's order and words (`torch/optim/sgd.py`).
+    ///
+    /// torch writes these as `x < 0.0`, not `not 0.0 <= x`: NaN passes, as it does here.
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
-        guard 0.0 <= options.momentum else {
+        if options.lr < 0.0 { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
+        if options.momentum < 0.0 {
             throw OptimizerError(.valueError, "Invalid momentum value: \(pythonRepr(options.momentum))")
         }
-        guard 0.0 <= options.weightDecay else {
+        if options.weightDecay < 0.0 {
             throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
         }
         if options.nesterov && (options.momentum <= 0 || options.dampening != 0) {
