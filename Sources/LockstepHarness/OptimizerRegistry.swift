@@ -21,7 +21,9 @@ public protocol ReplayableOptimizer<Scalar>: AnyObject {
 /// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
 public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
-    public static let names: [String] = ["Adam", "AdamW", "HFAdamW"]
+    public static let names: [String] = [
+        "Adam", "AdamW", "HFAdamW", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
+    ]
 
     /// Builds the optimizer named `name` over its first groups.
     ///
@@ -35,6 +37,7 @@ public enum OptimizerRegistry {
         case "Adam": return try Adapter<Adam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "AdamW": return try Adapter<AdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Adadelta": return try Adapter<Adadelta<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")

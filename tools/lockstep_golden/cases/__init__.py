@@ -8,10 +8,17 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adam
+from . import adadelta, adam, adamax, asgd, nadam, radam, rmsprop, rprop
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
+    *adadelta.CASES,
+    *adamax.CASES,
+    *asgd.CASES,
+    *nadam.CASES,
+    *radam.CASES,
+    *rmsprop.CASES,
+    *rprop.CASES,
 )
 
 
