@@ -38,6 +38,8 @@ public enum OptimizerRegistry {
         case "AdamW": return try Adapter<AdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Adadelta": return try Adapter<Adadelta<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Adamax": return try Adapter<Adamax<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "RMSprop": return try Adapter<RMSprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
