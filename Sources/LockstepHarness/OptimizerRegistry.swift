@@ -41,6 +41,7 @@ public enum OptimizerRegistry {
         case "Adamax": return try Adapter<Adamax<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "RMSprop": return try Adapter<RMSprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Rprop": return try Adapter<Rprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "NAdam": return try Adapter<NAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
