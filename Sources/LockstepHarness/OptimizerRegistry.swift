@@ -42,6 +42,7 @@ public enum OptimizerRegistry {
         case "RMSprop": return try Adapter<RMSprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Rprop": return try Adapter<Rprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "NAdam": return try Adapter<NAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "RAdam": return try Adapter<RAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
