@@ -43,6 +43,7 @@ public enum OptimizerRegistry {
         case "Rprop": return try Adapter<Rprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "NAdam": return try Adapter<NAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "RAdam": return try Adapter<RAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "ASGD": return try Adapter<ASGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
