@@ -26,8 +26,9 @@ import Foundation
 /// `θ ← θ − η(g + wθ + λθ)` (two or three `add` with `alpha`, then `addcmul` with the float32
 /// tensor `η`), `ā ← ā + (θ − ā)·μ` always (one FMA, even when `μ = 1`), and the new `η` in
 /// float32 tensor ops: `(float32(λγ)·t + 1)^α`, its reciprocal, times `float32(γ)`
-/// (`pow` of a 0-dim tensor is glibc's `powf`, `α = 0.5` its `sqrt`). No square root on the
-/// parameters: bit-exact in float32 and float64 on the bundled goldens.
+/// (`pow` of a 0-dim tensor is glibc's `powf`; for `α = 0.5` torch takes its vectorised
+/// `sqrt`, which is not correctly rounded: `η` is then 1 float32 ULP off at some steps).
+/// Otherwise bit-exact in float32 and float64 on the bundled goldens.
 ///
 /// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
 ///
@@ -183,7 +184,7 @@ public final class ASGD<Scalar: TensorScalar>: Optimizer {
     /// `tensor.reciprocal() * float`.
     static func float32Eta(_ o: Options, step: Double) -> Double {
         let base = Float(o.lambd * o.lr) * Float(step) + 1
-        let power = o.alpha == 0.5 ? base.squareRoot() : Foundation.pow(base, Float(o.alpha))  // pow(tensor, 0.5) is sqrt
+        let power = o.alpha == 0.5 ? base.squareRoot() : Foundation.pow(base, Float(o.alpha))  // pow(tensor, 0.5) is torch's sqrt
         return Double((1 / power) * Float(o.lr))
     }
 }
