@@ -134,12 +134,10 @@ public final class ASGD<Scalar: TensorScalar>: Optimizer {
 
     /// torch's checks, in torch's order and words (`torch/optim/asgd.py`).
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
-        guard 0.0 <= options.lambd else { throw OptimizerError(.valueError, "Invalid lambd value: \(pythonRepr(options.lambd))") }
-        guard 0.0 <= options.alpha else { throw OptimizerError(.valueError, "Invalid alpha value: \(pythonRepr(options.alpha))") }
-        guard 0.0 <= options.weightDecay else {
-            throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
-        }
+        try TorchCheck.nonNegative(options.lr, "learning rate")
+        try TorchCheck.nonNegative(options.lambd, "lambd value")
+        try TorchCheck.nonNegative(options.alpha, "alpha value")
+        try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
         try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
     }
 

@@ -117,14 +117,12 @@ public final class Adadelta<Scalar: TensorScalar>: Optimizer {
 
     /// torch's checks, in torch's order and words (`torch/optim/adadelta.py`).
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
+        try TorchCheck.nonNegative(options.lr, "learning rate")
         guard 0.0 <= options.rho, options.rho <= 1.0 else {
             throw OptimizerError(.valueError, "Invalid rho value: \(pythonRepr(options.rho))")
         }
-        guard 0.0 <= options.eps else { throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(options.eps))") }
-        guard 0.0 <= options.weightDecay else {
-            throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
-        }
+        try TorchCheck.nonNegative(options.eps, "epsilon value")
+        try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
         try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
     }
 

@@ -118,17 +118,10 @@ public final class Adamax<Scalar: TensorScalar>: Optimizer {
 
     /// torch's checks, in torch's order and words (`torch/optim/adamax.py`).
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
-        guard 0.0 <= options.eps else { throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(options.eps))") }
-        guard 0.0 <= options.betas.beta1, options.betas.beta1 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter at index 0: \(pythonRepr(options.betas.beta1))")
-        }
-        guard 0.0 <= options.betas.beta2, options.betas.beta2 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter at index 1: \(pythonRepr(options.betas.beta2))")
-        }
-        guard 0.0 <= options.weightDecay else {
-            throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
-        }
+        try TorchCheck.nonNegative(options.lr, "learning rate")
+        try TorchCheck.nonNegative(options.eps, "epsilon value")
+        try TorchCheck.betas(options.betas)
+        try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
         try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
     }
 

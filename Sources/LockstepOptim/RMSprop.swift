@@ -131,15 +131,11 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
 
     /// torch's checks, in torch's order and words (`torch/optim/rmsprop.py`).
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
-        guard 0.0 <= options.eps else { throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(options.eps))") }
-        guard 0.0 <= options.momentum else {
-            throw OptimizerError(.valueError, "Invalid momentum value: \(pythonRepr(options.momentum))")
-        }
-        guard 0.0 <= options.weightDecay else {
-            throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
-        }
-        guard 0.0 <= options.alpha else { throw OptimizerError(.valueError, "Invalid alpha value: \(pythonRepr(options.alpha))") }
+        try TorchCheck.nonNegative(options.lr, "learning rate")
+        try TorchCheck.nonNegative(options.eps, "epsilon value")
+        try TorchCheck.nonNegative(options.momentum, "momentum value")
+        try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
+        try TorchCheck.nonNegative(options.alpha, "alpha value")
         try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
     }
 

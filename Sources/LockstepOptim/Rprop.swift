@@ -145,7 +145,7 @@ public final class Rprop<Scalar: TensorScalar>: Optimizer {
 
     /// torch's checks, in torch's order and words (`torch/optim/rprop.py`).
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
+        try TorchCheck.nonNegative(options.lr, "learning rate")
         guard 0.0 < options.etas.minus, options.etas.minus < 1.0, 1.0 < options.etas.plus else {
             throw OptimizerError(
                 .valueError, "Invalid eta values: \(pythonRepr(options.etas.minus)), \(pythonRepr(options.etas.plus))")

@@ -1,6 +1,6 @@
 /// What the optimizers written after torch's `_single_tensor_<name>` loops share: the walk
-/// over a group's parameters that have gradients, torch's float32 step counter, and the
-/// reading of a parameter's state from torch's entries.
+/// over a group's parameters that have gradients, torch's float32 step counter, the reading
+/// of a parameter's state from torch's entries, and torch's common argument checks.
 
 extension Optimizer {
     /// Runs `body` on every parameter of `group` that has a gradient, in order, with its
@@ -53,6 +53,21 @@ struct TorchStateEntries<Scalar: TensorScalar> {
 
     /// A tensor of the parameter's shape that some configurations do not keep.
     func optionalTensor(_ key: String) throws -> [Scalar]? { try entries[key]?.tensor(key, shape: shape) }
+}
+
+/// The argument checks torch's constructors share, with torch's words.
+enum TorchCheck {
+    /// `if not 0.0 <= value: raise ValueError(f"Invalid {what}: {value}")` (NaN fails too).
+    static func nonNegative(_ value: Double, _ what: String) throws {
+        guard 0.0 <= value else { throw OptimizerError(.valueError, "Invalid \(what): \(pythonRepr(value))") }
+    }
+
+    /// `0.0 <= betas[i] < 1.0` for both, naming the first index that fails.
+    static func betas(_ betas: Betas) throws {
+        for (index, beta) in [betas.beta1, betas.beta2].enumerated() where !(0.0 <= beta && beta < 1.0) {
+            throw OptimizerError(.valueError, "Invalid beta parameter at index \(index): \(pythonRepr(beta))")
+        }
+    }
 }
 
 /// torch's CPU paths only: the capturable and differentiable paths compute in another order.
