@@ -21,7 +21,9 @@ public protocol ReplayableOptimizer<Scalar>: AnyObject {
 /// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
 public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
-    public static let names: [String] = ["Adam", "AdamW", "HFAdamW", "SGD", "Adagrad"]
+    public static let names: [String] = [
+        "Adam", "AdamW", "HFAdamW", "SGD", "Adagrad", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
+    ]
 
     /// Builds the optimizer named `name` over its first groups.
     ///
@@ -37,6 +39,13 @@ public enum OptimizerRegistry {
         case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "SGD": return try Adapter<SGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Adagrad": return try Adapter<Adagrad<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Adadelta": return try Adapter<Adadelta<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Adamax": return try Adapter<Adamax<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "RMSprop": return try Adapter<RMSprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Rprop": return try Adapter<Rprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "NAdam": return try Adapter<NAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "RAdam": return try Adapter<RAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "ASGD": return try Adapter<ASGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch.optim import Optimizer
 
@@ -44,4 +46,9 @@ def implementation_flags(case: Case) -> dict[str, bool]:
         if case.implementation != "forloop":
             raise CaseError(f"case {case.name!r}: {case.optimizer} only has a forloop implementation")
         return {}
-    return IMPLEMENTATION_FLAGS[case.implementation]
+    flags = IMPLEMENTATION_FLAGS[case.implementation]
+    # Classes without a fused kernel (Adadelta, RMSprop, ...) take no `fused` argument.
+    accepted = inspect.signature(optimizer_class(case).__init__).parameters
+    if case.implementation == "fused" and "fused" not in accepted:
+        raise CaseError(f"case {case.name!r}: {case.optimizer} has no fused implementation")
+    return {key: value for key, value in flags.items() if key in accepted}

@@ -8,12 +8,19 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adagrad, adam, sgd
+from . import adadelta, adagrad, adam, adamax, asgd, nadam, radam, rmsprop, rprop, sgd
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
     *sgd.CASES,
     *adagrad.CASES,
+    *adadelta.CASES,
+    *adamax.CASES,
+    *asgd.CASES,
+    *nadam.CASES,
+    *radam.CASES,
+    *rmsprop.CASES,
+    *rprop.CASES,
 )
 
 

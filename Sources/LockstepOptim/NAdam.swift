@@ -1,0 +1,200 @@
+import Foundation
+
+/// NAdam, Adam with Nesterov momentum: torch's `torch.optim.NAdam`.
+///
+/// With gradient `g`, parameters `θ`, learning rate `γ`, betas `β₁, β₂`, momentum decay `ψ`,
+/// weight decay `λ`:
+///
+/// ```
+/// t ← t + 1
+/// g ← −g                                   if maximize
+/// θ ← θ(1 − γλ)                            if decoupled_weight_decay
+/// g ← g + λθ                               else if λ ≠ 0
+/// μₜ ← β₁(1 − ½·0.96^(tψ)),  μₜ₊₁ ← β₁(1 − ½·0.96^((t+1)ψ))
+/// Π ← Π · μₜ                               (mu_product)
+/// m ← lerp(m, g, 1 − β₁)
+/// v ← β₂v + (1 − β₂)g²
+/// d ← √(v / (1 − β₂ᵗ)) + ε                 for-loop;  foreach: √v / √(1 − β₂ᵗ) + ε
+/// θ ← θ − γ(1 − μₜ)/(1 − Π) · g / d
+/// θ ← θ − γμₜ₊₁/(1 − Πμₜ₊₁) · m / d
+/// ```
+///
+/// Defaults: `lr = 2e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`, `weight_decay = 0`,
+/// `momentum_decay = 4e-3`, `decoupled_weight_decay = false`, `maximize = false`.
+/// State: `step`, `mu_product` (`Π`, a 0-dim float32 tensor), `exp_avg`, `exp_avg_sq`.
+///
+/// Numerics: `_single_tensor_nadam` op by op, each rounded to `Scalar`, and with
+/// `foreach = true` `_multi_tensor_nadam`, which divides `√v` by `√(1 − β₂ᵗ)` rather than
+/// taking the root of `v / (1 − β₂ᵗ)`. `Π` is a float32 tensor on both paths: it is
+/// multiplied by `μₜ` rounded to float32, and read back (`.item()`) as a Python float for
+/// the step sizes, which are Python floats rounded once to `Scalar`. `lerp_`, `addcmul_` and
+/// `add` with `alpha` fuse their multiply-add on AVX2/AVX-512, `addcdiv_` does not; `√` is
+/// torch's vectorised sqrt.
+///
+/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+///
+/// References: Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR workshop 2016;
+/// https://pytorch.org/docs/stable/generated/torch.optim.NAdam.html
+public final class NAdam<Scalar: TensorScalar>: Optimizer {
+    /// NAdam's hyperparameters under torch's names.
+    public struct Options: OptimizerOptions {
+        public var lr: Double
+        public var betas: Betas
+        public var eps: Double
+        public var weightDecay: Double
+        public var momentumDecay: Double
+        /// AdamW-style decay (`θ ← θ(1 − γλ)`) instead of L2 (`g ← g + λθ`).
+        public var decoupledWeightDecay: Bool
+        public var maximize: Bool
+        /// `true` follows the multi-tensor path's rounding (`_multi_tensor_nadam`).
+        public var foreach: Bool?
+        /// Rejected when true: torch's capturable path is for accelerators.
+        public var capturable = false
+        /// Rejected when true.
+        public var differentiable = false
+
+        public init(
+            lr: Double = 2e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+            momentumDecay: Double = 4e-3, decoupledWeightDecay: Bool = false, maximize: Bool = false, foreach: Bool? = nil
+        ) {
+            self.lr = lr
+            self.betas = betas
+            self.eps = eps
+            self.weightDecay = weightDecay
+            self.momentumDecay = momentumDecay
+            self.decoupledWeightDecay = decoupledWeightDecay
+            self.maximize = maximize
+            self.foreach = foreach
+        }
+
+        public typealias TorchKey = CodingKeys
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case lr, betas, eps, maximize, foreach, capturable, differentiable
+            case weightDecay = "weight_decay"
+            case momentumDecay = "momentum_decay"
+            case decoupledWeightDecay = "decoupled_weight_decay"
+        }
+    }
+
+    /// A parameter's state: torch's `step`, `mu_product`, `exp_avg`, `exp_avg_sq`.
+    public struct State: ParameterState {
+        public var step: Double
+        /// A float32 value, as torch's 0-dim tensor holds it.
+        public var muProduct: Double
+        public var expAvg: [Scalar]
+        public var expAvgSq: [Scalar]
+        public let shape: [Int]
+
+        static var keys: [String] { ["step", "mu_product", "exp_avg", "exp_avg_sq"] }
+
+        init(_ parameter: Parameter<Scalar>) {
+            shape = parameter.shape
+            step = 0
+            muProduct = 1
+            expAvg = zeros(like: parameter)
+            expAvgSq = expAvg
+        }
+
+        public var torchState: [String: StateValue<Scalar>] {
+            ["step": .scalar(step), "mu_product": .scalar(muProduct), "exp_avg": .tensor(shape: shape, values: expAvg),
+             "exp_avg_sq": .tensor(shape: shape, values: expAvgSq)]
+        }
+
+        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
+            let entries = try TorchStateEntries(torchState, shape: parameterShape, optimizer: "NAdam", keys: Self.keys)
+            step = try entries.number("step")
+            muProduct = try entries.number("mu_product")
+            expAvg = try entries.tensor("exp_avg")
+            expAvgSq = try entries.tensor("exp_avg_sq")
+            shape = parameterShape
+        }
+    }
+
+    public static var torchName: String { "NAdam" }
+    public let defaults: Options
+    public var storage = OptimizerStorage<Options, State>()
+    /// The CPU capability whose kernels are reproduced: whether they use FMA.
+    public var cpuCapability: TorchCPUCapability
+
+    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
+    public init(
+        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
+    ) throws {
+        try Self.validate(defaults)
+        self.defaults = defaults
+        self.cpuCapability = cpuCapability
+        try initializeGroups(groups)
+    }
+
+    /// Creates the optimizer over one group of `params` with the given hyperparameters.
+    public convenience init(
+        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
+        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay,
+        momentumDecay: Double = Options().momentumDecay, decoupledWeightDecay: Bool = Options().decoupledWeightDecay,
+        maximize: Bool = Options().maximize, foreach: Bool? = nil
+    ) throws {
+        let options = Options(
+            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, momentumDecay: momentumDecay,
+            decoupledWeightDecay: decoupledWeightDecay, maximize: maximize, foreach: foreach)
+        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
+    }
+
+    /// torch's checks, in torch's order and words (`torch/optim/nadam.py`).
+    public static func validate(_ options: Options) throws {
+        try TorchCheck.nonNegative(options.lr, "learning rate")
+        try TorchCheck.nonNegative(options.eps, "epsilon value")
+        try TorchCheck.betas(options.betas)
+        try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
+        try TorchCheck.nonNegative(options.momentumDecay, "momentum_decay value")
+        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+    }
+
+    public static func stateKeys(for options: Options) -> [String] { State.keys }
+
+    public func update(_ group: ParamGroup<Options, Scalar>) throws {
+        let o = group.options
+        let fma = cpuCapability.hasFMA
+        let (beta1, beta2, lr, wd) = (o.betas.beta1, o.betas.beta2, o.lr, o.weightDecay)
+        let (lerpWeight, b2, oneMinusB2, eps) = (Scalar(1 - beta1), Scalar(beta2), Scalar(1 - beta2), Scalar(o.eps))
+        let (decay, l2) = (Scalar(1 - lr * wd), Scalar(wd))
+        let multiTensor = o.foreach == true
+        forEachParameterWithGradient(in: group, newState: State.init) { parameter, grad, state in
+            state.step = torchStepIncrement(state.step)
+            let step = state.step
+            let biasCorrection2 = 1 - Foundation.pow(beta2, step)
+            let mu = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, step * o.momentumDecay))
+            let muNext = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, (step + 1) * o.momentumDecay))
+            state.muProduct = Double(Float(state.muProduct) * Float(mu))            // mu_product *= mu (float32)
+            let muProductNext = state.muProduct * muNext
+            let gradStep = Scalar(-lr * (1.0 - mu) / (1.0 - state.muProduct))
+            let expAvgStep = Scalar((-lr * muNext) / (1.0 - muProductNext))
+            let biasCorrection2Divisor = Scalar(multiTensor ? Foundation.pow(biasCorrection2, 0.5) : biasCorrection2)
+            for i in 0..<parameter.count {
+                var g = o.maximize ? -grad[i] : grad[i]
+                if wd != 0 {
+                    if o.decoupledWeightDecay {
+                        parameter.value[i] = parameter.value[i] * decay                      // param.mul_(1 - lr * wd)
+                    } else {
+                        g = TorchOps.fusedMultiplyAdd(parameter.value[i], l2, g, fma)       // grad.add(param, alpha=wd)
+                    }
+                }
+                state.expAvg[i] = TorchOps.lerp(state.expAvg[i], g, lerpWeight, fused: fma)  // exp_avg.lerp_(grad, 1 - beta1)
+                let v = state.expAvgSq[i] * b2                                           // exp_avg_sq.mul_(beta2)
+                state.expAvgSq[i] = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v, fma) //   .addcmul_(grad, grad, value=1 - beta2)
+                let denom = multiTensor
+                    ? state.expAvgSq[i].squareRoot() / biasCorrection2Divisor + eps     // foreach: sqrt(v) / bc2 ** 0.5 + eps
+                    : (state.expAvgSq[i] / biasCorrection2Divisor).squareRoot() + eps   // exp_avg_sq.div(bc2).sqrt().add_(eps)
+                parameter.value[i] = parameter.value[i] + gradStep * g / denom           // param.addcdiv_(grad, denom, value=...)
+                parameter.value[i] = parameter.value[i] + expAvgStep * state.expAvg[i] / denom  // param.addcdiv_(exp_avg, denom, ...)
+            }
+        }
+    }
+}
+
+extension NAdam: TorchConstructible, CPUCapabilityDependent {
+    public static var standardDefaults: Options { Options() }
+    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
+        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
+    }
+}
