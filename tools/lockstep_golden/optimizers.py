@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch.optim import Optimizer
 
@@ -44,4 +46,11 @@ def implementation_flags(case: Case) -> dict[str, bool]:
         if case.implementation != "forloop":
             raise CaseError(f"case {case.name!r}: {case.optimizer} only has a forloop implementation")
         return {}
-    return IMPLEMENTATION_FLAGS[case.implementation]
+    # A False flag the class does not take (Adafactor has no `fused`, Muon neither flag) is
+    # its only behaviour anyway; a True one it does not take cannot be recorded.
+    accepted = inspect.signature(optimizer_class(case).__init__).parameters
+    flags = {key: on for key, on in IMPLEMENTATION_FLAGS[case.implementation].items() if key in accepted or on}
+    unknown = [key for key in flags if key not in accepted]
+    if unknown:
+        raise CaseError(f"case {case.name!r}: {case.optimizer} has no {case.implementation} implementation ({unknown[0]}=True)")
+    return flags
