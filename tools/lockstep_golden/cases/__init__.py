@@ -8,11 +8,12 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adafactor, adam
+from . import adafactor, adam, muon
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
     *adafactor.CASES,
+    *muon.CASES,
 )
 
 
