@@ -21,7 +21,7 @@ public protocol ReplayableOptimizer<Scalar>: AnyObject {
 /// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
 public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
-    public static let names: [String] = ["Adam", "AdamW", "HFAdamW", "Adafactor", "Muon"]
+    public static let names: [String] = ["Adam", "AdamW", "HFAdamW", "Adafactor", "Muon", "SparseAdam"]
 
     /// Builds the optimizer named `name` over its first groups.
     ///
@@ -37,6 +37,7 @@ public enum OptimizerRegistry {
         case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Adafactor": return try Adapter<Adafactor<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Muon": return try Adapter<Muon<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "SparseAdam": return try Adapter<SparseAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")

@@ -8,12 +8,13 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adafactor, adam, muon
+from . import adafactor, adam, muon, sparse_adam
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
     *adafactor.CASES,
     *muon.CASES,
+    *sparse_adam.CASES,
 )
 
 
