@@ -32,6 +32,7 @@ extension VerifyCommand {
                 print(
                     "  \(parameter.path) \(parameter.shape)"
                         + (gaps > 0 ? ", no gradient at \(gaps) steps" : "")
+                        + (parameter.hasSparseGrads ? ", sparse gradients (grad_mask)" : "")
                         + (parameter.stateKeys.isEmpty ? "" : ", state: \(parameter.stateKeys.joined(separator: ", "))"))
             }
         }

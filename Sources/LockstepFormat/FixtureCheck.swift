@@ -190,6 +190,7 @@ struct FixtureCheck {
             }
             hasGrad = flags.map { $0 == 1 }
         }
+        let gradMask = try sparseGradMask(group, header: header, shape: shape)
         var state: [String: HDF5Dataset] = [:]
         if try group.childKind("state") != nil {
             let stateGroup = try group.group("state")
@@ -200,7 +201,20 @@ struct FixtureCheck {
         }
         return FixtureParameter(
             name: name, index: position, shape: shape, hasGrad: hasGrad, stateKeys: state.keys.sorted(),
-            initial: initial, grad: grad, param: param, state: state)
+            initial: initial, grad: grad, gradMask: gradMask, param: param, state: state)
+    }
+
+    /// The optional `grad_mask` (our extension): `[N, *S]` integers, 1 where the step's
+    /// sparse gradient holds an entry; only beside a recorded `grad`. Its values are
+    /// checked as rows are read.
+    private func sparseGradMask(_ group: HDF5Group, header: FixtureHeader, shape: [Int]) throws -> HDF5Dataset? {
+        guard try group.childKind("grad_mask") != nil else { return nil }
+        let dataset = try group.dataset("grad_mask")
+        guard header.mode == .replay else {
+            throw error(dataset.path, "must be absent in closure mode (it describes recorded gradients)")
+        }
+        guard dataset.storedType.isInteger else { throw error(dataset.path, "holds \(dataset.storedType), expected uint8") }
+        return try stepSeries(dataset, header: header, rowShape: shape)
     }
 
     // MARK: /steps

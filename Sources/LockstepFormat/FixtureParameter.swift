@@ -12,9 +12,13 @@ public struct FixtureParameter: Sendable {
     public let hasGrad: [Bool]
     /// The recorded optimizer state keys (`state/<key>`), sorted.
     public let stateKeys: [String]
+    /// Whether the gradients are sparse: `grad_mask` says which entries each step's sparse
+    /// gradient holds (our extension; read a row with `FixtureReader.readGradMask`).
+    public var hasSparseGrads: Bool { gradMask != nil }
 
     let initial: HDF5Dataset
     let grad: HDF5Dataset?
+    let gradMask: HDF5Dataset?
     let param: HDF5Dataset
     let state: [String: HDF5Dataset]
 

@@ -79,6 +79,22 @@ public final class FixtureReader: Sendable {
         try translatingErrors { try dataset.readRow(step - 1, into: &buffer) }
     }
 
+    /// Reads which entries step `step`'s sparse gradient holds (`grad_mask`), or returns
+    /// `false` when the parameter's gradients are dense.
+    ///
+    /// - Throws: a ``FixtureError`` naming the row when an entry is neither 0 nor 1.
+    public func readGradMask(of parameter: FixtureParameter, step: Int, into mask: inout [Bool]) throws -> Bool {
+        guard let dataset = parameter.gradMask else { return false }
+        var row: [UInt8] = []
+        try translatingErrors { try dataset.readRow(step - 1, into: &row) }
+        if let bad = row.firstIndex(where: { $0 > 1 }) {
+            throw FixtureError(
+                file: path, object: dataset.path, message: "row \(step - 1), element \(bad) is \(row[bad]), expected 0 or 1")
+        }
+        mask = row.map { $0 == 1 }
+        return true
+    }
+
     /// The learning rate of each group while step `step` ran (`/steps/lr`), if recorded.
     public func learningRates(step: Int) throws -> [Double]? {
         guard let learningRates else { return nil }

@@ -14,20 +14,23 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
         public var grad: [[T]]?
         /// Per step; `nil` writes no `has_grad` dataset (all steps have a gradient).
         public var hasGrad: [Bool]?
+        /// Per step, the entries a sparse gradient holds; `nil` (dense) writes no `grad_mask`.
+        public var gradMask: [[Bool]]?
         /// One row per step: the value after the step.
         public var param: [[T]]
         /// Per state key: the shape of one row, and one row per step.
         public var state: [String: (shape: [Int], rows: [[T]])]
 
         public init(
-            name: String, shape: [Int], initial: [T], grad: [[T]]?, hasGrad: [Bool]? = nil, param: [[T]],
-            state: [String: (shape: [Int], rows: [[T]])] = [:]
+            name: String, shape: [Int], initial: [T], grad: [[T]]?, hasGrad: [Bool]? = nil, gradMask: [[Bool]]? = nil,
+            param: [[T]], state: [String: (shape: [Int], rows: [[T]])] = [:]
         ) {
             self.name = name
             self.shape = shape
             self.initial = initial
             self.grad = grad
             self.hasGrad = hasGrad
+            self.gradMask = gradMask
             self.param = param
             self.state = state
         }
@@ -79,6 +82,11 @@ public enum FixtureWriter {
                     }
                     if let hasGrad = parameter.hasGrad {
                         try group.createDataset("has_grad", shape: [hasGrad.count], values: hasGrad.map { UInt8($0 ? 1 : 0) }, layout: whole)
+                    }
+                    if let mask = parameter.gradMask {
+                        try group.createDataset(
+                            "grad_mask", shape: [mask.count] + parameter.shape,
+                            values: mask.flatMap { $0 }.map { UInt8($0 ? 1 : 0) }, layout: layout)
                     }
                     try group.createDataset(
                         "param", shape: [steps] + parameter.shape, values: parameter.param.flatMap { $0 }, layout: layout)

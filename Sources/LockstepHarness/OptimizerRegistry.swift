@@ -23,6 +23,7 @@ public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
     public static let names: [String] = [
         "Adam", "AdamW", "HFAdamW", "SGD", "Adagrad", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
+        "Adafactor", "Muon", "SparseAdam",
     ]
 
     /// Builds the optimizer named `name` over its first groups.
@@ -46,6 +47,9 @@ public enum OptimizerRegistry {
         case "NAdam": return try Adapter<NAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "RAdam": return try Adapter<RAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "ASGD": return try Adapter<ASGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Adafactor": return try Adapter<Adafactor<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "Muon": return try Adapter<Muon<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "SparseAdam": return try Adapter<SparseAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")

@@ -15,6 +15,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     /// For each fixture group that has joined, its index in the optimizer.
     private var optimizerGroup: [Int: Int] = [:]
     private var buffer: [T] = []
+    private var mask: [Bool] = []
 
     private var header: FixtureHeader { reader.header }
 
@@ -61,8 +62,9 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         }
     }
 
-    /// Sets each parameter's gradient for `step`, or none where `has_grad` is 0.
-    func setGradients(step: Int) throws {
+    /// Sets each parameter's gradient for `step`, or none where `has_grad` is 0; sparse
+    /// where the fixture records a `grad_mask`.
+    mutating func setGradients(step: Int) throws {
         for (parameter, recorded) in zip(parameters, reader.parameters) {
             if recorded.hasGrad[step - 1] {
                 // Read into the parameter's own gradient array, taken out so that it is
@@ -70,7 +72,15 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
                 var grad = parameter.grad ?? []
                 try parameter.setGrad(nil)
                 try reader.read(.grad, of: recorded, step: step, into: &grad)
-                try parameter.setGrad(grad)
+                guard try reader.readGradMask(of: recorded, step: step, into: &mask) else {
+                    try parameter.setGrad(grad)
+                    continue
+                }
+                do {
+                    try parameter.setGrad(grad, sparseMask: mask)
+                } catch let error as OptimizerError {
+                    throw ReplayError.invalidInput(object: recorded.path + "/grad_mask", message: "step \(step): \(error.message)")
+                }
             } else {
                 try parameter.setGrad(nil)
             }

@@ -182,6 +182,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         let path: AdamKernel.Path = options.fused == true ? .fused(cpuCapability) : .forLoop(cpuCapability)
         for parameter in group.params {
             guard let grad = parameter.grad else { continue }
+            if parameter.sparseGradMask != nil {
+                throw OptimizerError(.runtimeError, "Adam does not support sparse gradients, please consider SparseAdam instead")
+            }
             withState(of: parameter) { state in
                 var current = state ?? State(shape: parameter.shape, amsgrad: options.amsgrad)
                 state = nil  // release the stored copy so the arrays are updated in place

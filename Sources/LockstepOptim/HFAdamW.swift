@@ -50,34 +50,8 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: `step` (a Python int in the reference), `exp_avg`, `exp_avg_sq`.
-    public struct State: ParameterState {
-        public var step: Double
-        public var expAvg: [Scalar]
-        public var expAvgSq: [Scalar]
-        public let shape: [Int]
-
-        init(shape: [Int]) {
-            self.shape = shape
-            step = 0
-            expAvg = [Scalar](repeating: 0, count: shape.reduce(1, *))
-            expAvgSq = expAvg
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["step": .scalar(step), "exp_avg": .tensor(shape: shape, values: expAvg), "exp_avg_sq": .tensor(shape: shape, values: expAvgSq)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            for key in torchState.keys where !["step", "exp_avg", "exp_avg_sq"].contains(key) {
-                throw OptimizerError(.keyError, "HFAdamW keeps no state '\(key)'")
-            }
-            step = try torchState.required("step").number("step")
-            expAvg = try torchState.required("exp_avg").tensor("exp_avg", shape: parameterShape)
-            expAvgSq = try torchState.required("exp_avg_sq").tensor("exp_avg_sq", shape: parameterShape)
-            shape = parameterShape
-        }
-    }
+    /// A parameter's state: `step`, `exp_avg`, `exp_avg_sq`.
+    public typealias State = AdamMomentsState<Scalar>
 
     public static var torchName: String { "HFAdamW" }
     public let defaults: Options
@@ -127,6 +101,9 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
         let o = group.options
         for parameter in group.params {
             guard let grad = parameter.grad else { continue }
+            if parameter.sparseGradMask != nil {
+                throw OptimizerError(.runtimeError, "Adam does not support sparse gradients, please consider SparseAdam instead")
+            }
             withState(of: parameter) { stored in
                 var state = stored ?? State(shape: parameter.shape)
                 stored = nil  // keep one reference, so the arrays are updated in place

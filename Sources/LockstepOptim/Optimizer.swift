@@ -93,8 +93,11 @@ extension Optimizer {
         for parameter in parameters {
             if setToNone {
                 parameter.grad = nil
+                parameter.sparseGradMask = nil
             } else if parameter.grad != nil {
                 parameter.grad = [Scalar](repeating: 0, count: parameter.count)
+                // A sparse gradient's `zero_()` leaves it sparse, holding no entry.
+                if parameter.sparseGradMask != nil { parameter.sparseGradMask = [Bool](repeating: false, count: parameter.count) }
             }
         }
     }

@@ -9,8 +9,12 @@ public final class Parameter<Scalar: TensorScalar>: @unchecked Sendable {
     /// The values, row-major. Set them with ``setValue(_:)``.
     public internal(set) var value: [Scalar]
     /// The gradient, or `nil` when it is `None` in torch (the optimizer then skips the
-    /// parameter). Set it with ``setGrad(_:)``.
+    /// parameter). Set it with ``setGrad(_:)`` or ``setGrad(_:sparseMask:)``.
     public internal(set) var grad: [Scalar]?
+    /// For a sparse gradient (torch's sparse COO `.grad`, as `nn.Embedding(sparse=True)`
+    /// produces), which entries it holds; `nil` for a dense gradient. ``grad`` then holds the
+    /// dense equivalent: the stored values, zero elsewhere. A held entry may be zero.
+    public internal(set) var sparseGradMask: [Bool]?
 
     /// The number of elements.
     public var count: Int { value.count }
@@ -44,11 +48,28 @@ public final class Parameter<Scalar: TensorScalar>: @unchecked Sendable {
         self.value = value
     }
 
-    /// Sets the gradient, checking its element count; `nil` clears it.
+    /// Sets a dense gradient, checking its element count; `nil` clears it.
     public func setGrad(_ grad: [Scalar]?) throws {
         if let grad, grad.count != count {
             throw OptimizerError(.runtimeError, "gradient has \(grad.count) elements, parameter of shape \(shape) has \(count)")
         }
         self.grad = grad
+        sparseGradMask = nil
+    }
+
+    /// Sets a sparse gradient: `grad` dense (zero where nothing is held) and `sparseMask`
+    /// true at the entries the sparse tensor holds (its coalesced indices).
+    ///
+    /// - Throws: when either count differs from the parameter's, or `grad` is nonzero where
+    ///   `sparseMask` holds nothing.
+    public func setGrad(_ grad: [Scalar], sparseMask: [Bool]) throws {
+        try setGrad(grad)
+        guard sparseMask.count == count else {
+            throw OptimizerError(.runtimeError, "sparse mask has \(sparseMask.count) entries, parameter of shape \(shape) has \(count)")
+        }
+        if let index = grad.indices.first(where: { grad[$0] != 0 && !sparseMask[$0] }) {
+            throw OptimizerError(.runtimeError, "sparse gradient is nonzero at \(index), where its mask holds no entry")
+        }
+        sparseGradMask = sparseMask
     }
 }

@@ -29,4 +29,10 @@ enum TorchOps {
         if a.isNaN || b.isNaN { return .nan }
         return a < b ? b : a
     }
+
+    /// `clamp(min:)` (`clamp_min`): `x` if NaN, else the larger of `x` and `low`.
+    @inline(__always)
+    static func clampMin<Scalar: TensorScalar>(_ x: Scalar, _ low: Scalar) -> Scalar {
+        x.isNaN || x >= low ? x : low
+    }
 }

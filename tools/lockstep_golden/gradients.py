@@ -15,6 +15,27 @@ GRADIENT_SEED_OFFSET = 0x6A09E667
 ZERO_FRACTION = 0.1
 
 
+# Keeps the choice of sparse rows apart from the gradient values, so dense cases are unchanged.
+SPARSE_ROWS_SEED_OFFSET = 0x3C6EF372
+
+
+class SparseRows:
+    """Chooses, per call, which rows (indices along dim 0) a sparse gradient holds: a
+    uniformly drawn count from 0 to all rows, then that many distinct rows, sorted."""
+
+    def __init__(self, seed: int) -> None:
+        self._generator = torch.Generator().manual_seed(seed + SPARSE_ROWS_SEED_OFFSET)
+
+    def draw(self, rows: int) -> torch.Tensor:
+        count = int(torch.randint(0, rows + 1, (1,), generator=self._generator))
+        return torch.randperm(rows, generator=self._generator)[:count].sort().values
+
+
+def sparse_rows(grad: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """`grad` restricted to `rows` as a coalesced sparse COO tensor (sparse dim 0 only)."""
+    return torch.sparse_coo_tensor(rows.unsqueeze(0), grad[rows], grad.shape, is_coalesced=True)
+
+
 class GradientStream:
     """Draws one gradient per call, in the order the recorder asks for them."""
 

@@ -46,9 +46,11 @@ def implementation_flags(case: Case) -> dict[str, bool]:
         if case.implementation != "forloop":
             raise CaseError(f"case {case.name!r}: {case.optimizer} only has a forloop implementation")
         return {}
-    flags = IMPLEMENTATION_FLAGS[case.implementation]
-    # Classes without a fused kernel (Adadelta, RMSprop, ...) take no `fused` argument.
+    # A False flag the class does not take (Adafactor has no `fused`, Muon neither flag) is
+    # its only behaviour anyway; a True one it does not take cannot be recorded.
     accepted = inspect.signature(optimizer_class(case).__init__).parameters
-    if case.implementation == "fused" and "fused" not in accepted:
-        raise CaseError(f"case {case.name!r}: {case.optimizer} has no fused implementation")
-    return {key: value for key, value in flags.items() if key in accepted}
+    flags = {key: on for key, on in IMPLEMENTATION_FLAGS[case.implementation].items() if key in accepted or on}
+    unknown = [key for key in flags if key not in accepted]
+    if unknown:
+        raise CaseError(f"case {case.name!r}: {case.optimizer} has no {case.implementation} implementation ({unknown[0]}=True)")
+    return flags

@@ -17,7 +17,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from .capability import check_capability
-from .gradients import GradientStream
+from .gradients import GradientStream, SparseRows, sparse_rows
 from .optimizers import implementation_flags, optimizer_class
 from .provenance import reference_info
 from .spec import Case, CaseError, Group
@@ -44,22 +44,24 @@ def record(case: Case) -> Trajectory:
     param_groups = [_group_json(optimizer, i, tensors, group) for i, group in enumerate(first)]
     scheduler = _build_scheduler(case, optimizer)
     gradients = GradientStream(case.seed, dtype)
+    rows_chooser = SparseRows(case.seed)
 
     rows = {name: _ParamRows() for name in tensors}
     lr_rows: list[list[float]] = []
     for t in range(1, case.steps + 1):
         param_groups += _join_groups_due(t, groups, optimizer, tensors)
-        grads = _set_gradients(case, t, tensors, gradients)
+        grads = _set_gradients(case, t, tensors, gradients, rows_chooser)
         lr_rows.append(_learning_rates(optimizer, len(groups)))
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         for name, p in tensors.items():
-            rows[name].add(grads[name], _to_numpy(p), _state_row(optimizer, p))
+            grad, mask = grads[name]
+            rows[name].add(grad, mask, _to_numpy(p), _state_row(optimizer, p))
 
     file_dtype = np.dtype(case.dtype)
     records = tuple(
-        rows[spec.name].finish(spec.name, index, initial[spec.name], spec.shape, file_dtype)
+        rows[spec.name].finish(spec.name, index, initial[spec.name], spec.shape, file_dtype, spec.name in case.sparse_grads)
         for index, spec in enumerate(case.params)
     )
     lr = np.asarray(lr_rows, dtype=np.float64) if case.records_lr else None
@@ -115,18 +117,29 @@ def _group_json(optimizer: Optimizer, index: int, tensors: Tensors, group: Group
     return out
 
 
-def _set_gradients(case: Case, t: int, tensors: Tensors, gradients: GradientStream) -> dict[str, np.ndarray | None]:
-    """Gives each parameter its step-t gradient (or None) and returns copies of them.
+GradRow = tuple[np.ndarray | None, np.ndarray | None]
 
-    Every parameter draws from the stream at every step, so gaps never shift the others' data.
+
+def _set_gradients(
+    case: Case, t: int, tensors: Tensors, gradients: GradientStream, rows: SparseRows
+) -> dict[str, GradRow]:
+    """Gives each parameter its step-t gradient (or None) and returns copies of them: the
+    dense values, and for a sparse gradient the mask of the entries it holds.
+
+    Every parameter draws from the streams at every step, so gaps never shift the others' data.
     """
     joined = {name for g in case.param_groups if g.added_at_step <= t for name in g.params}
-    grads: dict[str, np.ndarray | None] = {}
+    grads: dict[str, GradRow] = {}
     for name, p in tensors.items():
         grad = gradients.draw(tuple(p.shape))
+        mask = None
+        if name in case.sparse_grads:
+            grad = sparse_rows(grad, rows.draw(p.shape[0]))
+            mask = _to_numpy(torch.sparse_coo_tensor(grad.indices(), torch.ones_like(grad.values()), grad.shape).to_dense())
         present = name in joined and t not in case.missing_grads.get(name, ())
         p.grad = grad if present else None
-        grads[name] = _to_numpy(grad) if present else None
+        dense = grad.to_dense() if grad.is_sparse else grad
+        grads[name] = (_to_numpy(dense), mask) if present else (None, None)
     return grads
 
 
@@ -157,16 +170,20 @@ class _ParamRows:
 
     def __init__(self) -> None:
         self.grads: list[np.ndarray | None] = []
+        self.masks: list[np.ndarray | None] = []
         self.params: list[np.ndarray] = []
         self.states: list[dict[str, np.ndarray]] = []
 
-    def add(self, grad: np.ndarray | None, param: np.ndarray, state: dict[str, np.ndarray]) -> None:
+    def add(
+        self, grad: np.ndarray | None, mask: np.ndarray | None, param: np.ndarray, state: dict[str, np.ndarray]
+    ) -> None:
         self.grads.append(grad)
+        self.masks.append(mask)
         self.params.append(param)
         self.states.append(state)
 
     def finish(
-        self, name: str, index: int, initial: np.ndarray, shape: tuple[int, ...], dtype: np.dtype
+        self, name: str, index: int, initial: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, sparse: bool
     ) -> ParamRecord:
         keys = dict.fromkeys(key for row in self.states for key in row)
         return ParamRecord(
@@ -175,6 +192,8 @@ class _ParamRows:
             initial=initial.astype(dtype),
             grad=stack_rows(self.grads, dtype, shape),
             has_grad=np.array([g is not None for g in self.grads], dtype=np.uint8),
+            # Steps without a gradient hold no entry.
+            grad_mask=np.nan_to_num(stack_rows(self.masks, np.float64, shape)).astype(np.uint8) if sparse else None,
             param=stack_rows(self.params, dtype, shape),
             state={key: stack_rows([row.get(key) for row in self.states], dtype) for key in keys},
         )

@@ -68,6 +68,8 @@ class Case:
     `missing_grads` maps a parameter name to the 1-based steps at which its `.grad` is None.
     `cpu_capability` forces `ATEN_CPU_CAPABILITY` for the recording (None: machine default).
     `tolerance` becomes the fixture's optional `tolerance` attribute.
+    `sparse_grads` names parameters whose gradient is a sparse COO tensor holding a seeded
+    subset of rows each step (as `nn.Embedding(sparse=True)` gives); written with `grad_mask`.
     """
 
     name: str
@@ -84,6 +86,7 @@ class Case:
     scheduler: Scheduler | None = None
     cpu_capability: CpuCapability | None = None
     tolerance: Mapping[str, float] | None = None
+    sparse_grads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -137,6 +140,11 @@ def _validate(case: Case) -> None:
         fail(f"added_at_step must start at 1, never decrease and stay <= steps: {starts}")
     if case.scheduler is not None and case.has_added_groups:
         fail("a scheduler together with groups added later is not supported")
+
+    shapes = {p.name: p.shape for p in case.params}
+    for name in case.sparse_grads:
+        if name not in shapes or not shapes[name]:
+            fail(f"sparse_grads names {name!r}, which is not a parameter of at least one dimension")
 
     for name, steps in case.missing_grads.items():
         if name not in names:

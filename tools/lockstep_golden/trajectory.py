@@ -21,6 +21,8 @@ class ParamRecord:
     has_grad: np.ndarray
     param: np.ndarray
     state: dict[str, np.ndarray]
+    # [N, *shape] uint8, 1 where the step's sparse gradient holds an entry; None: dense.
+    grad_mask: np.ndarray | None = None
 
     @property
     def has_gaps(self) -> bool:

@@ -85,6 +85,8 @@ def _write_param(group: h5py.Group, record: ParamRecord, dtype: str) -> None:
     _write_step_dataset(group, "grad", record.grad, float_type)
     if record.has_gaps:
         _write_step_dataset(group, "has_grad", record.has_grad, np.uint8)
+    if record.grad_mask is not None:
+        _write_step_dataset(group, "grad_mask", record.grad_mask, np.uint8)
     _write_step_dataset(group, "param", record.param, float_type)
     if record.state:
         state = group.create_group("state")

@@ -8,7 +8,7 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adadelta, adagrad, adam, adamax, asgd, nadam, radam, rmsprop, rprop, sgd
+from . import adadelta, adafactor, adagrad, adam, adamax, asgd, muon, nadam, radam, rmsprop, rprop, sgd, sparse_adam
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
@@ -21,6 +21,9 @@ CASES: tuple[Case, ...] = (
     *radam.CASES,
     *rmsprop.CASES,
     *rprop.CASES,
+    *adafactor.CASES,
+    *muon.CASES,
+    *sparse_adam.CASES,
 )
 
 

@@ -1,0 +1,319 @@
+import Foundation
+
+/// Muon: momentum orthogonalised by a Newton–Schulz iteration (torch's `torch.optim.Muon`),
+/// for 2-D parameters only.
+///
+/// With gradient `g`, parameters `θ` (an `A × B` matrix), learning rate `γ`, weight decay
+/// `λ`, momentum `μ`, coefficients `(a, b, c)`, `k` steps:
+///
+/// ```
+/// B ← lerp(B, g, 1 − μ)                          = μB + (1 − μ)g
+/// U ← lerp(g, B, μ)  if nesterov,  else  U ← B
+/// X ← bf16(U), transposed if A > B
+/// X ← X / max(‖X‖, ε)
+/// repeat k times:
+///     G ← X Xᵀ
+///     G ← b·G + c·G G                              (addmm)
+///     X ← a·X + G X                                (addmm)
+/// θ ← θ(1 − γλ)
+/// θ ← θ − adjust(γ, A, B) · X                      (X transposed back)
+/// adjust: √max(1, A/B) ("original", default) · 0.2√max(A, B) ("match_rms_adamw")
+///         · √(A/B) ("spectral_unclamped")
+/// ```
+///
+/// Defaults: `lr = 1e-3`, `weight_decay = 0.1`, `momentum = 0.95`, `nesterov = true`,
+/// `ns_coefficients = (3.4445, -4.775, 2.0315)`, `eps = 1e-7`, `ns_steps = 5`,
+/// `adjust_lr_fn = None`. State: `momentum_buffer`.
+///
+/// Numerics: the momentum and the parameter update run in the parameter's dtype as
+/// `_single_tensor_muon` (`lerp_`, `mul_`, `add_` with alpha, fused where the capability
+/// has FMA). The Newton–Schulz iteration runs in bfloat16, as torch's does on CPU, and is
+/// reproduced operation by operation with a ``BFloat16`` rounding after each op: the
+/// conversion (float64 goes through float32 first), the norm (float32 accumulation in
+/// 8 lanes), the division, and the matrix products, which torch's CPU bfloat16 GEMM
+/// accumulates in float32 — four accumulators taking the reduction index in turn (the
+/// leftover `K mod 4` terms into the first), summed in order, then `fma(β, C, α·acc)`, one
+/// bfloat16 rounding. Found by experiment against torch 2.15 (`docs/numerics-newopt.md`).
+///
+/// Differs from PyTorch: none known on AVX-512 CPUs; a tensor `lr` is not supported.
+///
+/// References: Jordan et al., *Muon: An optimizer for hidden layers in neural networks*,
+/// 2024 (https://kellerjordan.github.io/posts/muon/); Liu et al., *Muon is Scalable for LLM
+/// Training*, 2025; https://pytorch.org/docs/stable/generated/torch.optim.Muon.html
+public final class Muon<Scalar: TensorScalar>: Optimizer {
+    /// How the learning rate is scaled by the matrix shape (`adjust_lr_fn`); torch's strings.
+    public struct AdjustLRFunction: RawRepresentable, Codable, Sendable, Hashable {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// `√max(1, A/B)` (Keller Jordan's; also what `nil` means).
+        public static var original: Self { Self(rawValue: "original") }
+        /// `0.2·√max(A, B)` (Moonshot's: matches AdamW's update RMS).
+        public static var matchRMSAdamW: Self { Self(rawValue: "match_rms_adamw") }
+        /// `√(A/B)` (Bernstein's).
+        public static var spectralUnclamped: Self { Self(rawValue: "spectral_unclamped") }
+        static var known: [Self] { [.original, .matchRMSAdamW, .spectralUnclamped] }
+
+        public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+    }
+
+    /// Muon's hyperparameters under torch's names.
+    public struct Options: OptimizerOptions {
+        public var lr: Double
+        public var weightDecay: Double
+        public var momentum: Double
+        public var nesterov: Bool
+        /// `(a, b, c)` of the quintic iteration; torch requires exactly three.
+        public var nsCoefficients: [Double]
+        public var eps: Double
+        public var nsSteps: Int
+        public var adjustLRFn: AdjustLRFunction?
+
+        public init(
+            lr: Double = 1e-3, weightDecay: Double = 0.1, momentum: Double = 0.95, nesterov: Bool = true,
+            nsCoefficients: [Double] = [3.4445, -4.7750, 2.0315], eps: Double = 1e-7, nsSteps: Int = 5,
+            adjustLRFn: AdjustLRFunction? = nil
+        ) {
+            self.lr = lr
+            self.weightDecay = weightDecay
+            self.momentum = momentum
+            self.nesterov = nesterov
+            self.nsCoefficients = nsCoefficients
+            self.eps = eps
+            self.nsSteps = nsSteps
+            self.adjustLRFn = adjustLRFn
+        }
+
+        public typealias TorchKey = CodingKeys
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case lr, momentum, nesterov, eps
+            case weightDecay = "weight_decay"
+            case nsCoefficients = "ns_coefficients"
+            case nsSteps = "ns_steps"
+            case adjustLRFn = "adjust_lr_fn"
+        }
+    }
+
+    /// A parameter's state: torch's `momentum_buffer`.
+    public struct State: ParameterState {
+        public var momentumBuffer: [Scalar]
+        public let shape: [Int]
+
+        init(shape: [Int]) {
+            self.shape = shape
+            momentumBuffer = [Scalar](repeating: 0, count: shape.reduce(1, *))
+        }
+
+        public var torchState: [String: StateValue<Scalar>] {
+            ["momentum_buffer": .tensor(shape: shape, values: momentumBuffer)]
+        }
+
+        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
+            for key in torchState.keys where key != "momentum_buffer" {
+                throw OptimizerError(.keyError, "Muon keeps no state '\(key)'")
+            }
+            momentumBuffer = try torchState.required("momentum_buffer").tensor("momentum_buffer", shape: parameterShape)
+            shape = parameterShape
+        }
+    }
+
+    public static var torchName: String { "Muon" }
+    public let defaults: Options
+    public var storage = OptimizerStorage<Options, State>()
+    /// The CPU capability whose kernels are reproduced: `lerp_` and `add_` with alpha use
+    /// FMA except under `DEFAULT`.
+    public var cpuCapability: TorchCPUCapability
+
+    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
+    ///
+    /// - Throws: torch's `ValueError` when a parameter is not 2-D (checked here, as torch's
+    ///   constructor does; a group added later is checked when it steps).
+    public init(
+        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
+    ) throws {
+        try Self.validate(defaults)
+        self.defaults = defaults
+        self.cpuCapability = cpuCapability
+        try initializeGroups(groups)
+        for parameter in parameters where parameter.shape.count != 2 {
+            throw OptimizerError(
+                .valueError,
+                "Muon only supports 2D parameters whereas we found a parameter with size: torch.Size(\(parameter.shape))")
+        }
+    }
+
+    /// Creates the optimizer over one group of `params` with the given hyperparameters.
+    public convenience init(
+        _ params: [Parameter<Scalar>], lr: Double = Options().lr, weightDecay: Double = Options().weightDecay,
+        momentum: Double = Options().momentum, nesterov: Bool = Options().nesterov,
+        nsCoefficients: [Double] = Options().nsCoefficients, eps: Double = Options().eps, nsSteps: Int = Options().nsSteps,
+        adjustLRFn: AdjustLRFunction? = nil
+    ) throws {
+        let options = Options(
+            lr: lr, weightDecay: weightDecay, momentum: momentum, nesterov: nesterov, nsCoefficients: nsCoefficients,
+            eps: eps, nsSteps: nsSteps, adjustLRFn: adjustLRFn)
+        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
+    }
+
+    /// torch's constructor checks, in torch's order and words (`torch/optim/_muon.py`).
+    public static func validate(_ o: Options) throws {
+        guard 0.0 <= o.lr else { throw OptimizerError(.valueError, "Learning rate should be >= 0 but is: \(pythonRepr(o.lr))") }
+        guard 0.0 <= o.momentum else {
+            throw OptimizerError(.valueError, "momentum should be >= 0 but is: \(pythonRepr(o.momentum))")
+        }
+        guard 0.0 <= o.weightDecay else {
+            throw OptimizerError(.valueError, "weight decay should be >= 0 but is: \(pythonRepr(o.weightDecay))")
+        }
+        if let function = o.adjustLRFn, !AdjustLRFunction.known.contains(function) {
+            throw OptimizerError(.valueError, "Adjust learning rate function \(function.rawValue) is not supported")
+        }
+    }
+
+    public static func stateKeys(for options: Options) -> [String] { ["momentum_buffer"] }
+
+    public func update(_ group: ParamGroup<Options, Scalar>) throws {
+        let o = group.options
+        let fma = cpuCapability.hasFMA
+        for parameter in group.params {
+            guard let grad = parameter.grad else { continue }
+            if parameter.sparseGradMask != nil { throw OptimizerError(.runtimeError, "Muon does not support sparse gradients") }
+            guard parameter.shape.count == 2 else { throw OptimizerError(.valueError, "Param gradient must be a 2D matrix") }
+            // torch checks these when the iteration runs, not in the constructor.
+            guard o.nsSteps < 100 else {
+                throw OptimizerError(.valueError, "Number of steps must be less than 100 for computational efficiency")
+            }
+            guard o.nsCoefficients.count == 3 else {
+                throw OptimizerError(.valueError, "Coefficients must be a tuple of exactly 3 values")
+            }
+            let (rows, cols) = (parameter.shape[0], parameter.shape[1])
+            var buffer = withState(of: parameter) { $0?.momentumBuffer } ?? [Scalar](repeating: 0, count: parameter.count)
+            let keep = Scalar(1 - o.momentum), momentum = Scalar(o.momentum)
+            for i in 0..<buffer.count { buffer[i] = TorchOps.lerp(buffer[i], grad[i], keep, fused: fma) }  // buf.lerp_(grad, 1 - μ)
+            let direction = o.nesterov
+                ? zip(grad, buffer).map { TorchOps.lerp($0, $1, momentum, fused: fma) }                 // grad.lerp(buf, μ)
+                : buffer
+            withState(of: parameter) { state in
+                var updated = state ?? State(shape: parameter.shape)
+                updated.momentumBuffer = buffer
+                state = updated
+            }
+            let update = NewtonSchulz.orthogonalize(
+                direction.map { Float($0) }, rows: rows, cols: cols, coefficients: o.nsCoefficients, steps: o.nsSteps,
+                eps: o.eps)
+            let decay = Scalar(1 - o.lr * o.weightDecay)
+            let scale = Scalar(-Self.adjustedLR(o.lr, o.adjustLRFn, rows: rows, cols: cols))
+            for i in 0..<parameter.count {
+                let decayed = parameter.value[i] * decay                                   // param.mul_(1 - lr * wd)
+                parameter.value[i] = TorchOps.fusedMultiplyAdd(Scalar(update[i]), scale, decayed, fma)  // add_(alpha=)
+            }
+        }
+    }
+
+    /// `_adjust_lr`: the learning rate scaled for an `A × B` matrix, in Python floats.
+    static func adjustedLR(_ lr: Double, _ function: AdjustLRFunction?, rows: Int, cols: Int) -> Double {
+        let (a, b) = (Double(rows), Double(cols))
+        let ratio: Double = switch function {
+        case nil, .original?: (a / b > 1 ? a / b : 1).squareRoot()                       // math.sqrt(max(1, A / B))
+        case .matchRMSAdamW?: 0.2 * max(a, b).squareRoot()
+        case .spectralUnclamped?: (a / b).squareRoot()
+        default: 1.0
+        }
+        return lr * ratio
+    }
+}
+
+/// `_zeropower_via_newtonschulz` in bfloat16, each op rounded as torch's CPU kernels round it.
+enum NewtonSchulz {
+    /// Orthogonalises the `rows × cols` matrix `g` (row-major; a float64 gradient arrives
+    /// already rounded to `Float`, as torch's `to(bfloat16)` goes through float32). Returns
+    /// bfloat16 values as `Float`s, in `g`'s layout.
+    static func orthogonalize(
+        _ g: [Float], rows: Int, cols: Int, coefficients: [Double], steps: Int, eps: Double
+    ) -> [Float] {
+        let (a, b, c) = (Float(coefficients[0]), Float(coefficients[1]), Float(coefficients[2]))
+        var x = g.map(BFloat16.round)                                                  // grad.to(bfloat16)
+        // The norm runs over memory order, which a transposed view does not change.
+        let norm = BFloat16.round(TorchOpsBFloat16.norm(x))
+        let divisor = TorchOps.clampMin(norm, BFloat16.round(Float(eps)))               // .clamp(min=eps)
+        for i in 0..<x.count { x[i] = BFloat16.round(x[i] / divisor) }                  // ortho_grad.div_(...)
+        let tall = rows > cols
+        let m = tall ? cols : rows, n = tall ? rows : cols                               // X is m × n, m ≤ n
+        if tall { x = transpose(x, rows: rows, cols: cols) }
+        for _ in 0..<steps {
+            let gram = TorchOpsBFloat16.addmm(nil, x, transpose(x, rows: m, cols: n), m: m, k: n, n: m, beta: 0, alpha: 1)
+            let gramUpdate = TorchOpsBFloat16.addmm(gram, gram, gram, m: m, k: m, n: m, beta: b, alpha: c)
+            x = TorchOpsBFloat16.addmm(x, gramUpdate, x, m: m, k: m, n: n, beta: a, alpha: 1)
+        }
+        return tall ? transpose(x, rows: m, cols: n) : x
+    }
+
+    static func transpose(_ x: [Float], rows: Int, cols: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows {
+            for c in 0..<cols { out[c * rows + r] = x[r * cols + c] }
+        }
+        return out
+    }
+}
+
+/// torch's CPU bfloat16 kernels used by Muon: values are `Float`s holding bfloat16 values.
+enum TorchOpsBFloat16 {
+    /// `norm()` of a contiguous bfloat16 tensor: float32 accumulation in 8 lanes, each block
+    /// of 16 adding element `i` then `i + 8` into lane `i`; the lanes in order; then the tail
+    /// in order. Products of bfloat16 values are exact in `Float`. Rounded by the caller.
+    static func norm(_ x: [Float]) -> Float {
+        let bodyEnd = x.count - x.count % 16
+        var acc = [Float](repeating: 0, count: 8)
+        var i = 0
+        while i < bodyEnd {
+            for lane in 0..<8 { acc[lane] = acc[lane] + x[i + lane] * x[i + lane] }
+            for lane in 0..<8 { acc[lane] = acc[lane] + x[i + 8 + lane] * x[i + 8 + lane] }
+            i += 16
+        }
+        var sum = acc[0]
+        for lane in 1..<8 { sum = sum + acc[lane] }
+        for j in bodyEnd..<x.count { sum = sum + x[j] * x[j] }
+        return sum.squareRoot()
+    }
+
+    /// `addmm(C, A, B, beta, alpha)` in bfloat16 (`A` is m × k, `B` k × n, row-major): each
+    /// dot product accumulated in float32 by four accumulators taking `k` in turn (the last
+    /// `k mod 4` terms go to the first), summed in order; then `fma(β, C, α·acc)` (without
+    /// `C` when it is absent) and one bfloat16 rounding.
+    static func addmm(
+        _ c: [Float]?, _ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, beta: Float, alpha: Float
+    ) -> [Float] {
+        var out = [Float](repeating: 0, count: m * n)
+        let body = k - k % 4
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc: (Float, Float, Float, Float) = (0, 0, 0, 0)
+                var p = 0
+                while p < body {
+                    acc.0 = acc.0 + a[i * k + p] * b[p * n + j]
+                    acc.1 = acc.1 + a[i * k + p + 1] * b[(p + 1) * n + j]
+                    acc.2 = acc.2 + a[i * k + p + 2] * b[(p + 2) * n + j]
+                    acc.3 = acc.3 + a[i * k + p + 3] * b[(p + 3) * n + j]
+                    p += 4
+                }
+                for q in body..<k { acc.0 = acc.0 + a[i * k + q] * b[q * n + j] }
+                let dot = ((acc.0 + acc.1) + acc.2) + acc.3
+                let scaled = alpha * dot
+                out[i * n + j] = BFloat16.round(c.map { Float.fma(beta, $0[i * n + j], scaled) } ?? scaled)
+            }
+        }
+        return out
+    }
+}
+
+extension Muon: TorchConstructible, CPUCapabilityDependent {
+    public static var standardDefaults: Options { Options() }
+    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
+        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
+    }
+}
