@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch.optim import Optimizer
 
@@ -44,4 +46,11 @@ def implementation_flags(case: Case) -> dict[str, bool]:
         if case.implementation != "forloop":
             raise CaseError(f"case {case.name!r}: {case.optimizer} only has a forloop implementation")
         return {}
-    return IMPLEMENTATION_FLAGS[case.implementation]
+    flags = IMPLEMENTATION_FLAGS[case.implementation]
+    accepted = inspect.signature(optimizer_class(case)).parameters
+    if not all(key in accepted for key in flags):
+        # A class without these flags (LBFGS) has one implementation, the for-loop one.
+        if case.implementation != "forloop":
+            raise CaseError(f"case {case.name!r}: {case.optimizer} only has a forloop implementation")
+        return {}
+    return flags
