@@ -42,7 +42,11 @@ enum PythonNumber<Scalar: TensorScalar>: Sendable, Equatable {
     static func + (a: Self, b: Self) -> Self { promote(a, b, +, +) }
     static func - (a: Self, b: Self) -> Self { promote(a, b, -, -) }
     static func * (a: Self, b: Self) -> Self { promote(a, b, *, *) }
-    static func / (a: Self, b: Self) -> Self { promote(a, b, /, /) }
+    /// A float divided by a tensor is `tensor.__rtruediv__`: `b.reciprocal() * a`, two roundings.
+    static func / (a: Self, b: Self) -> Self {
+        if case .float(let x) = a, case .tensor(let y) = b { return .tensor((1 / y) * Scalar(x)) }
+        return promote(a, b, /, /)
+    }
     static prefix func - (a: Self) -> Self {
         switch a {
         case .float(let value): .float(-value)
