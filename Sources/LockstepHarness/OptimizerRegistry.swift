@@ -12,6 +12,9 @@ public protocol ReplayableOptimizer<Scalar>: AnyObject {
     /// The learning rate of group `index`.
     func learningRate(group index: Int) -> Double
     func step() throws
+    /// `step(closure)`: the optimizer calls `closure` (which sets the gradients and returns
+    /// the loss) as often as it needs and returns the loss it reports.
+    func step(closure: () throws -> Double) throws -> Double
     func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]?
     func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws
     /// The state keys of a parameter in group `index`.
@@ -23,7 +26,7 @@ public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
     public static let names: [String] = [
         "Adam", "AdamW", "HFAdamW", "SGD", "Adagrad", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
-        "Adafactor", "Muon", "SparseAdam",
+        "Adafactor", "Muon", "SparseAdam", "LBFGS",
     ]
 
     /// Builds the optimizer named `name` over its first groups.
@@ -50,6 +53,7 @@ public enum OptimizerRegistry {
         case "Adafactor": return try Adapter<Adafactor<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "Muon": return try Adapter<Muon<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "SparseAdam": return try Adapter<SparseAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "LBFGS": return try Adapter<LBFGS<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
@@ -94,6 +98,7 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
 
     func learningRate(group index: Int) -> Double { optimizer.paramGroups[index].options.lr }
     func step() throws { try optimizer.step() }
+    func step(closure: () throws -> Double) throws -> Double { try optimizer.step(closure: closure) }
     func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]? { optimizer.state(of: parameter) }
     func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws {
         try optimizer.setState(entries, of: parameter)

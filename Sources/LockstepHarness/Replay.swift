@@ -34,24 +34,26 @@ public struct Replay: Sendable {
 
     private func run<T: TensorScalar & FixtureScalar>(_ reader: FixtureReader, as _: T.Type) throws -> VerificationResult {
         let header = reader.header
-        guard header.mode == .replay else {
-            throw ReplayError.invalidInput(object: "/", message: "closure-mode replay is not supported yet (mode 'closure')")
-        }
         try checkImplementation(header)
         var session = try ReplaySession<T>(reader: reader, cpuCapability: try cpuCapability(header), tolerance: tolerance)
+        var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         for step in 1...header.steps {
             try session.addGroups(joiningAt: step)
             try session.setLearningRates(step: step)
             if teacherForcing, step > 1 { try session.loadRecorded(step: step - 1) }
-            try session.setGradients(step: step)
-            try session.optimizer.step()
+            if closureRun != nil {
+                try closureRun!.step(step, session: session)
+            } else {
+                try session.setGradients(step: step)
+                try session.optimizer.step()
+            }
             try session.compare(step: step)
         }
         return VerificationResult(
             fixture: reader.path, optimizer: header.optimizer, dtype: header.dtype.rawValue,
             implementation: header.reference.implementation, cpuCapability: header.reference.cpuCapability,
             steps: header.steps, mode: teacherForcing ? .teacherForced : .freeRunning, tolerance: tolerance,
-            tensors: session.comparisons.flatMap { $0 })
+            tensors: (closureRun?.comparisons ?? []) + session.comparisons.flatMap { $0 })
     }
 
     /// The capability the reference ran with; `nil` (the optimizer's default) when unrecorded.

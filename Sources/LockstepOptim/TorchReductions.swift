@@ -1,4 +1,4 @@
-/// Reductions of torch's CPU kernels (2-norms and sums), in torch's summation order.
+/// Reductions of torch's CPU kernels (2-norms, sums, dot products), in torch's summation order.
 ///
 /// A reduction's result depends on the order of its additions. These follow the kernels
 /// torch 2.15 runs on an AVX-512 (or AVX2) machine, where the reduction stubs run at AVX2
@@ -105,4 +105,60 @@ enum TorchReductions {
         for k in 1..<ilp { partial[0] = add(partial[0], partial[k]) }
         return partial[0]
     }
+
+    /// `torch.dot` of two contiguous vectors: BLAS `sdot`/`ddot`, which torch's CPU build
+    /// takes from MKL. On the machine the goldens were recorded on (AMD EPYC, where MKL
+    /// runs its SSE kernels) the order is:
+    ///
+    /// - four accumulators of `w` lanes (`w` = 4 `Float`s or 2 `Double`s, one 128-bit
+    ///   register each) take blocks of `4w` products, `acc[u][l] += x·y`, the product
+    ///   rounded before the addition (no FMA);
+    /// - the remaining blocks of `w`: `Float` alternates between accumulators 0 and 1,
+    ///   `Double` adds them all to accumulator 0;
+    /// - the last `count % w` products are added one by one to lane 0 of accumulator 0;
+    /// - the accumulators are summed `((a0 + a1) + a2) + a3` lane by lane, then the lanes
+    ///   pairwise, halving: `(l0 + l2) + (l1 + l3)` for `Float`, `l0 + l1` for `Double`.
+    ///
+    /// MKL chooses its kernel by CPU model: on an Intel CPU with AVX-512 the order differs,
+    /// and the result can differ in the last bits.
+    static func dot<Scalar: TensorScalar>(_ x: [Scalar], _ y: [Scalar]) -> Scalar {
+        precondition(x.count == y.count, "dot of vectors of different lengths")
+        let lanes = Scalar.significandBitCount > 23 ? 2 : 4
+        let count = x.count
+        var acc = [[Scalar]](repeating: [Scalar](repeating: 0, count: lanes), count: 4)
+        var i = 0
+        while count - i >= 4 * lanes {
+            for u in 0..<4 {
+                for l in 0..<lanes {
+                    acc[u][l] = acc[u][l] + x[i] * y[i]
+                    i += 1
+                }
+            }
+        }
+        var u = 0
+        while count - i >= lanes {
+            for l in 0..<lanes {
+                acc[u][l] = acc[u][l] + x[i] * y[i]
+                i += 1
+            }
+            if lanes == 4 { u ^= 1 }
+        }
+        while i < count {
+            acc[0][0] = acc[0][0] + x[i] * y[i]
+            i += 1
+        }
+        var combined = acc[0]
+        for k in 1..<4 {
+            for l in 0..<lanes { combined[l] = combined[l] + acc[k][l] }
+        }
+        var width = lanes
+        while width > 1 {
+            width /= 2
+            for l in 0..<width { combined[l] = combined[l] + combined[l + width] }
+        }
+        return combined[0]
+    }
+
+    /// `tensor.sum()` of a contiguous vector (see ``contiguousSum(_:)``).
+    static func sum<Scalar: TensorScalar>(_ x: [Scalar]) -> Scalar { contiguousSum(x[...]) }
 }

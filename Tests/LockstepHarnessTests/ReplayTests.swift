@@ -90,18 +90,49 @@ struct ReplayTests {
         #expect(failure.ulps == 1)
     }
 
-    @Test func closureModeIsReportedAsNotYetSupported() throws {
+    @Test func aClosureModeObjectiveOfTheWrongSizeIsInvalidInput() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("closure-\(UUID().uuidString).h5").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let header = FixtureHeader(
-            optimizer: "AdamW", dtype: .float64, steps: 1, mode: .closure, paramGroups: [.init(params: ["x"], hyperparameters: [:])],
+            optimizer: "LBFGS", dtype: .float64, steps: 1, mode: .closure, paramGroups: [.init(params: ["x"], hyperparameters: [:])],
             reference: .init(json: [:]))
         try FixtureWriter.write(
             FixtureTrajectory<Double>(
                 header: header,
                 parameters: [.init(name: "x", shape: [2], initial: [0, 0], grad: nil, param: [[0, 0]])],
-                losses: [1], closureCalls: [1], objective: .rosenbrock(a: 1, b: 100)),
+                losses: [1], closureCalls: [1], objective: .quadratic(a: [1, 0, 0, 0, 1, 0, 0, 0, 1], b: [1, 1, 1], n: 3)),
             to: dir)
-        #expect(throws: ReplayError.self) { try Replay(tolerance: .exact).run(FixtureReader(path: dir)) }
+        #expect(throws: ReplayError.invalidInput(
+            object: "/objective", message: "the quadratic objective takes 3 variables, the parameters hold 2")) {
+            try Replay(tolerance: .exact).run(FixtureReader(path: dir))
+        }
+    }
+
+    /// Closure mode compares what `step(closure)` returned and how often it called the
+    /// closure; a changed count fails exactly there.
+    @Test(arguments: [("closure_calls", 3), ("loss", 3)])
+    func aChangedClosureRecordFailsNamingIt(_ dataset: String, _ step: Int) throws {
+        let path = try brokenCopy(of: "lbfgs_strong_wolfe_rosenbrock_f64.h5", in: directory) { root in
+            let steps = try root.group("steps")
+            if dataset == "closure_calls" {
+                var counts = try steps.dataset("closure_calls").read(Int64.self)
+                counts[step - 1] += 1
+                try steps.removeChild("closure_calls")
+                try steps.createDataset("closure_calls", shape: [counts.count], values: counts, layout: .contiguous)
+            } else {
+                var losses = try steps.dataset("loss").read(Double.self)
+                losses[step - 1] *= 1.001
+                try steps.removeChild("loss")
+                try steps.createDataset("loss", shape: [losses.count], values: losses, layout: .contiguous)
+            }
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for teacherForcing in [false, true] {
+            let result = try Replay(tolerance: .defaults(for: .float64), teacherForcing: teacherForcing).run(FixtureReader(path: path))
+            let failure = try #require(result.firstFailure)
+            #expect(failure.tensor == "/steps/\(dataset)")
+            #expect(failure.step == step)
+            #expect(result.tensors.filter { !$0.passed }.map(\.tensor) == ["/steps/\(dataset)"])
+        }
     }
 }

@@ -57,7 +57,7 @@ struct TorchVerdict: Sendable {
 @Suite("Validation parity with torch")
 struct ValidationParityTests {
     /// Optimizers of `torch.optim` not in Lockstep yet, each with the issue that adds it.
-    static let pending: Set<String> = ["LBFGS"]  // issue 4: LBFGS and nonlinear CG
+    static let pending: Set<String> = []
 
     @Test func theTableCoversEveryTorchOptimizer() {
         #expect(TorchVerdict.optimizers.count == 15, "torch 2.15 exports fifteen optimizers")

@@ -4,6 +4,9 @@ For t = 1 ... N: groups due at t join the optimizer, every parameter gets its gr
 (None where the case leaves a gap, or while its group has not joined), the learning
 rate in effect is noted, `optimizer.step()` runs, then `scheduler.step()` as in a
 training loop, and the parameters and `optimizer.state` are copied out.
+
+A closure-mode case (`_record_closure`) instead calls `optimizer.step(closure)` on the
+case's objective and also notes what each step returned and how often it called the closure.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
+from . import objectives
 from .capability import check_capability
 from .gradients import GradientStream, SparseRows, sparse_rows
 from .optimizers import implementation_flags, optimizer_class
 from .provenance import reference_info
 from .spec import Case, CaseError, Group
-from .trajectory import ParamRecord, Trajectory, stack_rows
+from .trajectory import ClosureRecord, ParamRecord, Trajectory, stack_rows
 
 TORCH_DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
@@ -33,6 +37,8 @@ def record(case: Case) -> Trajectory:
     torch.set_num_threads(1)
     check_capability(case, torch.backends.cpu.get_cpu_capability())
     dtype = TORCH_DTYPES[case.dtype]
+    if case.mode == "closure":
+        return _record_closure(case, dtype)
 
     torch.manual_seed(case.seed)
     tensors: Tensors = {p.name: torch.nn.Parameter(torch.randn(p.shape, dtype=dtype)) for p in case.params}
@@ -66,6 +72,54 @@ def record(case: Case) -> Trajectory:
     )
     lr = np.asarray(lr_rows, dtype=np.float64) if case.records_lr else None
     return Trajectory(case, records, lr, param_groups, reference_info(case))
+
+
+def _record_closure(case: Case, dtype: torch.dtype) -> Trajectory:
+    """Records `optimizer.step(closure)` on the case's objective, N times.
+
+    The closure concatenates the parameters into the objective's variable, sets each
+    `.grad` from the analytic gradient and returns `f`; it counts its calls.
+    """
+    assert case.objective is not None  # checked by the spec
+    objective = objectives.build(case.objective, case.seed, dtype)
+    shapes = [p.shape for p in case.params]
+    values = objectives.split(objective.initial, shapes)
+    tensors: Tensors = {spec.name: torch.nn.Parameter(v) for spec, v in zip(case.params, values, strict=True)}
+    initial = {name: _to_numpy(p) for name, p in tensors.items()}
+    optimizer = _build_optimizer(case, tensors, list(case.param_groups))
+    param_groups = [_group_json(optimizer, i, tensors, g) for i, g in enumerate(case.param_groups)]
+
+    calls = 0
+
+    def closure() -> torch.Tensor:
+        nonlocal calls
+        calls += 1
+        x = torch.cat([p.detach().reshape(-1) for p in tensors.values()])
+        loss, grad = objective.evaluate(x)
+        for p, g in zip(tensors.values(), objectives.split(grad, shapes), strict=True):
+            p.grad = g
+        return loss
+
+    rows = {name: _ParamRows() for name in tensors}
+    losses: list[float] = []
+    call_counts: list[int] = []
+    for _ in range(case.steps):
+        calls = 0
+        losses.append(float(optimizer.step(closure)))
+        call_counts.append(calls)
+        for name, p in tensors.items():
+            rows[name].add(None, None, _to_numpy(p), _state_row(optimizer, p))
+
+    file_dtype = np.dtype(case.dtype)
+    records = tuple(
+        rows[spec.name].finish(spec.name, index, initial[spec.name], spec.shape, file_dtype, closure=True)
+        for index, spec in enumerate(case.params)
+    )
+    data = {name: array.astype(file_dtype) for name, array in objectives.datasets(objective).items()}
+    closure_record = ClosureRecord(
+        loss=np.asarray(losses, dtype=np.float64), closure_calls=np.asarray(call_counts, dtype=np.int64),
+        objective_kind=objective.kind, objective_data=data, objective_attrs=objective.attrs)
+    return Trajectory(case, records, None, param_groups, reference_info(case), closure_record)
 
 
 def _build_optimizer(case: Case, tensors: Tensors, groups: list[Group]) -> Optimizer:
@@ -150,15 +204,37 @@ def _learning_rates(optimizer: Optimizer, group_count: int) -> list[float]:
 
 
 def _state_row(optimizer: Optimizer, p: torch.Tensor) -> dict[str, np.ndarray]:
-    return {key: _state_value(key, value) for key, value in optimizer.state.get(p, {}).items()}
+    return {key: _state_value(key, value, optimizer) for key, value in optimizer.state.get(p, {}).items()}
 
 
-def _state_value(key: str, value: object) -> np.ndarray:
+# List-valued state (LBFGS's history): each element's shape, "flat" for the concatenated
+# parameters. Lists are recorded padded with NaN to `history_size` elements.
+LIST_ELEMENTS: dict[str, str | tuple[int, ...]] = {"old_dirs": "flat", "old_stps": "flat", "ro": (), "al": ()}
+
+
+def _state_value(key: str, value: object, optimizer: Optimizer) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return _to_numpy(value)
     if isinstance(value, (bool, int, float)):
         return np.asarray(value)
+    if isinstance(value, list) and key in LIST_ELEMENTS:
+        return _padded_list(key, value, optimizer)
     raise TypeError(f"optimizer state {key!r} holds a {type(value).__name__}, which a fixture cannot store")
+
+
+def _padded_list(key: str, values: list[torch.Tensor | None], optimizer: Optimizer) -> np.ndarray:
+    """`[history_size, *element]`: the list's elements, then NaN rows (None is NaN too)."""
+    group = optimizer.param_groups[0]
+    element = LIST_ELEMENTS[key]
+    shape = (sum(p.numel() for p in group["params"]),) if element == "flat" else element
+    length = group["history_size"]
+    if len(values) > length:
+        raise ValueError(f"state {key!r} holds {len(values)} elements, more than history_size {length}")
+    out = np.full((length, *shape), np.nan, dtype=np.float64)
+    for index, value in enumerate(values):
+        if value is not None:
+            out[index] = _to_numpy(value).reshape(shape)
+    return out
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
@@ -183,17 +259,20 @@ class _ParamRows:
         self.states.append(state)
 
     def finish(
-        self, name: str, index: int, initial: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, sparse: bool
+        self, name: str, index: int, initial: np.ndarray, shape: tuple[int, ...], dtype: np.dtype,
+        sparse: bool = False, closure: bool = False,
     ) -> ParamRecord:
+        """`closure`: no gradients are recorded (the closure computes them)."""
         keys = dict.fromkeys(key for row in self.states for key in row)
         return ParamRecord(
             name=name,
             index=index,
             initial=initial.astype(dtype),
-            grad=stack_rows(self.grads, dtype, shape),
-            has_grad=np.array([g is not None for g in self.grads], dtype=np.uint8),
+            grad=None if closure else stack_rows(self.grads, dtype, shape),
+            has_grad=np.array([closure or g is not None for g in self.grads], dtype=np.uint8),
             # Steps without a gradient hold no entry.
             grad_mask=np.nan_to_num(stack_rows(self.masks, np.float64, shape)).astype(np.uint8) if sparse else None,
             param=stack_rows(self.params, dtype, shape),
             state={key: stack_rows([row.get(key) for row in self.states], dtype) for key in keys},
+            padded_lists=frozenset(key for key in keys if key in LIST_ELEMENTS),
         )

@@ -6,17 +6,20 @@ Nothing here imports torch, so listing cases (`tools/golden --list`) stays insta
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 DType = Literal["float32", "float64"]
 Implementation = Literal["forloop", "foreach", "fused"]
 CpuCapability = Literal["default", "avx2", "avx512"]
+Mode = Literal["replay", "closure"]
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
 IMPLEMENTATIONS: tuple[str, ...] = ("forloop", "foreach", "fused")
 CPU_CAPABILITIES: tuple[str, ...] = ("default", "avx2", "avx512")
+MODES: tuple[str, ...] = ("replay", "closure")
+OBJECTIVE_KINDS: tuple[str, ...] = ("quadratic", "rosenbrock", "logistic_regression")
 
 
 class CaseError(ValueError):
@@ -60,6 +63,21 @@ class Scheduler:
 
 
 @dataclass(frozen=True)
+class ObjectiveSpec:
+    """The function a closure-mode case minimises (see `objectives.py`).
+
+    `size` is the number of variables: every parameter flattened and concatenated.
+    `samples` is `m`, the rows of logistic regression's data. `options` are the kind's
+    constants: `a`, `b` for rosenbrock, `l2` for logistic regression.
+    """
+
+    kind: str
+    size: int
+    samples: int = 0
+    options: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Case:
     """One golden trajectory: everything needed to record `fixtures/<name>.h5`.
 
@@ -70,6 +88,8 @@ class Case:
     `tolerance` becomes the fixture's optional `tolerance` attribute.
     `sparse_grads` names parameters whose gradient is a sparse COO tensor holding a seeded
     subset of rows each step (as `nn.Embedding(sparse=True)` gives); written with `grad_mask`.
+    `mode` "closure" records `optimizer.step(closure)` on `objective` instead of replaying
+    synthetic gradients; the parameters' initial values then come from the objective.
     """
 
     name: str
@@ -87,6 +107,8 @@ class Case:
     cpu_capability: CpuCapability | None = None
     tolerance: Mapping[str, float] | None = None
     sparse_grads: tuple[str, ...] = ()
+    mode: Mode = "replay"
+    objective: ObjectiveSpec | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -145,9 +167,31 @@ def _validate(case: Case) -> None:
     for name in case.sparse_grads:
         if name not in shapes or not shapes[name]:
             fail(f"sparse_grads names {name!r}, which is not a parameter of at least one dimension")
+    _validate_mode(case, fail)
 
     for name, steps in case.missing_grads.items():
         if name not in names:
             fail(f"missing_grads names an unknown parameter {name!r}")
         if any(not 1 <= t <= case.steps for t in steps):
             fail(f"missing_grads[{name!r}] holds a step outside 1...{case.steps}: {steps}")
+
+
+def _validate_mode(case: Case, fail: Callable[[str], None]) -> None:
+    if case.mode not in MODES:
+        fail(f"mode {case.mode!r} is not one of {MODES}")
+    if case.mode == "replay":
+        if case.objective is not None:
+            fail("an objective belongs to closure mode")
+        return
+    objective = case.objective
+    if objective is None:
+        fail("closure mode needs an objective")
+        return
+    if objective.kind not in OBJECTIVE_KINDS:
+        fail(f"objective kind {objective.kind!r} is not one of {OBJECTIVE_KINDS}")
+    if sum(p.numel for p in case.params) != objective.size:
+        fail(f"the parameters hold {sum(p.numel for p in case.params)} elements, the objective has {objective.size}")
+    if objective.kind == "logistic_regression" and objective.samples < 1:
+        fail("logistic regression needs samples >= 1")
+    if case.missing_grads or case.scheduler is not None or case.has_added_groups:
+        fail("closure mode takes no missing_grads, scheduler or groups added later")

@@ -17,12 +17,14 @@ class ParamRecord:
     name: str
     index: int
     initial: np.ndarray
-    grad: np.ndarray
+    grad: np.ndarray | None  # None in closure mode: the closure computes gradients
     has_grad: np.ndarray
     param: np.ndarray
     state: dict[str, np.ndarray]
     # [N, *shape] uint8, 1 where the step's sparse gradient holds an entry; None: dense.
     grad_mask: np.ndarray | None = None
+    # State keys that hold lists (LBFGS's history), padded with NaN to a fixed length.
+    padded_lists: frozenset[str] = frozenset()
 
     @property
     def has_gaps(self) -> bool:
@@ -38,6 +40,18 @@ class Trajectory:
     lr: np.ndarray | None
     param_groups: list[dict[str, object]]
     reference: dict[str, object]
+    closure: ClosureRecord | None = None
+
+
+@dataclass(frozen=True)
+class ClosureRecord:
+    """What a closure-mode recording adds: per-step losses and closure calls, the objective."""
+
+    loss: np.ndarray  # [N] float64: what step(closure) returned
+    closure_calls: np.ndarray  # [N] int64: how often step t called the closure
+    objective_kind: str
+    objective_data: dict[str, np.ndarray]  # datasets under /objective, in the file's dtype
+    objective_attrs: dict[str, float]
 
 
 def stack_rows(

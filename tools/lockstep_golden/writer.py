@@ -22,11 +22,10 @@ import h5py
 import numpy as np
 import numpy.typing as npt
 
-from .trajectory import ParamRecord, Trajectory
+from .trajectory import ClosureRecord, ParamRecord, Trajectory
 
 FORMAT = "lockstep-golden"
 FORMAT_VERSION = 1
-MODE = "replay"
 FILE_MODE = 0o644
 # The newest formats HDF5 1.10 reads: checksummed metadata (superblock v3, object headers v2).
 LIBVER = ("v110", "v110")
@@ -44,7 +43,9 @@ def write_fixture(trajectory: Trajectory, path: Path) -> None:
             for record in trajectory.params:
                 _write_param(file.create_group(f"params/{record.name}"), record, trajectory.case.dtype)
             if trajectory.lr is not None:
-                _write_step_dataset(file.create_group("steps"), "lr", trajectory.lr, "<f8")
+                _write_step_dataset(file.require_group("steps"), "lr", trajectory.lr, "<f8")
+            if trajectory.closure is not None:
+                _write_closure(file, trajectory.closure, trajectory.case.dtype)
         tmp.chmod(FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
@@ -66,7 +67,7 @@ def _write_root_attributes(file: h5py.File, trajectory: Trajectory) -> None:
     _set_string(attrs, "optimizer", case.optimizer)
     _set_string(attrs, "dtype", case.dtype)
     attrs["steps"] = case.steps
-    _set_string(attrs, "mode", MODE)
+    _set_string(attrs, "mode", case.mode)
     _set_string(attrs, "param_groups", json.dumps(trajectory.param_groups))
     _set_string(attrs, "reference", json.dumps(trajectory.reference))
     if case.tolerance is not None:
@@ -82,7 +83,8 @@ def _write_param(group: h5py.Group, record: ParamRecord, dtype: str) -> None:
     float_type = np.dtype(dtype).newbyteorder("<")
     group.attrs["index"] = record.index
     _write_dataset(group, "initial", record.initial, float_type)
-    _write_step_dataset(group, "grad", record.grad, float_type)
+    if record.grad is not None:
+        _write_step_dataset(group, "grad", record.grad, float_type)
     if record.has_gaps:
         _write_step_dataset(group, "has_grad", record.has_grad, np.uint8)
     if record.grad_mask is not None:
@@ -91,17 +93,35 @@ def _write_param(group: h5py.Group, record: ParamRecord, dtype: str) -> None:
     if record.state:
         state = group.create_group("state")
         for key, rows in record.state.items():
-            _write_step_dataset(state, key, rows, float_type)
+            _write_step_dataset(state, key, rows, float_type, compress=key in record.padded_lists)
 
 
-def _write_step_dataset(parent: h5py.Group, name: str, data: np.ndarray, dtype: npt.DTypeLike) -> None:
+def _write_closure(file: h5py.File, closure: ClosureRecord, dtype: str) -> None:
+    """`/steps/loss`, `/steps/closure_calls` and `/objective` (closure mode)."""
+    steps = file.require_group("steps")
+    _write_step_dataset(steps, "loss", closure.loss, "<f8")
+    _write_step_dataset(steps, "closure_calls", closure.closure_calls, "<i8")
+    objective = file.create_group("objective")
+    _set_string(objective.attrs, "kind", closure.objective_kind)
+    for name, value in closure.objective_attrs.items():
+        objective.attrs[name] = float(value)
+    for name, data in closure.objective_data.items():
+        _write_dataset(objective, name, data, np.dtype(dtype).newbyteorder("<"))
+
+
+def _write_step_dataset(
+    parent: h5py.Group, name: str, data: np.ndarray, dtype: npt.DTypeLike, compress: bool = False
+) -> None:
     """An `[N, ...]` dataset: one chunk per step when a row holds more than one element,
     else one chunk for the whole dataset; fletcher32 on both. Contiguous (no checksum is
-    possible) when it holds no element at all."""
+    possible) when it holds no element at all. `compress` adds gzip with shuffle (for
+    LBFGS's history, padded with NaN to `history_size` rows)."""
     row_shape = data.shape[1:]
     layout: dict[str, object] = {}
     if math.prod(row_shape) > 1:
         layout = {"chunks": (1, *row_shape), "fletcher32": True}
+        if compress:
+            layout.update(compression="gzip", compression_opts=9, shuffle=True)
     elif data.size > 0:
         layout = {"chunks": data.shape, "fletcher32": True}
     parent.create_dataset(name, data=data.astype(dtype), track_times=False, **layout)
