@@ -28,13 +28,11 @@ extension OptimizerOptions {
     ///
     /// - Throws: ``OptimizerError`` when a key is unknown to `optimizer` or has the wrong type.
     public static func fromTorchJSON(_ json: Data, defaults: Self, optimizer: String) throws -> Self {
-        guard let given = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+        // TorchJSON, not JSONSerialization, which parses some doubles to a neighbour on Linux.
+        guard case .object(let given)? = try? JSONDecoder().decode(TorchJSON.self, from: json) else {
             throw OptimizerError(.typeError, "\(optimizer) param group must be a JSON object")
         }
-        let encoded = try JSONEncoder().encode(defaults)
-        guard var merged = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
-            throw OptimizerError(.runtimeError, "\(optimizer) defaults do not encode as a JSON object")
-        }
+        var merged = try TorchJSON.object(encoding: defaults)
         // From the coding keys, not from `encoded`: an optional that is nil is not encoded.
         let known = Set(TorchKey.allCases.map(\.stringValue))
         for (key, value) in given {
@@ -44,9 +42,8 @@ extension OptimizerOptions {
                 throw OptimizerError(.keyError, "\(optimizer) has no hyperparameter '\(key)'")
             }
         }
-        let data = try JSONSerialization.data(withJSONObject: merged)
         do {
-            return try JSONDecoder().decode(Self.self, from: data)
+            return try TorchJSON.object(merged).decode()
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             let key = context.codingPath.first?.stringValue ?? "?"
             throw OptimizerError(.typeError, "\(optimizer) hyperparameter '\(key)' has the wrong type: \(context.debugDescription)")

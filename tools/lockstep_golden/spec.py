@@ -50,13 +50,30 @@ class Group:
 
 @dataclass(frozen=True)
 class Scheduler:
-    """A `torch.optim.lr_scheduler` class by name, with its keyword arguments."""
+    """A `torch.optim.lr_scheduler` class by name, with its keyword arguments, or a schedule
+    recipe from `references.py` (`get_linear_schedule_with_warmup`).
+
+    `SequentialLR` takes its sub-schedulers as `options["schedulers"]`, a tuple of
+    `Scheduler`s; the recorder builds them first, in order, on the same optimizer.
+    """
 
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, **self.options}
+        """The fixture's `scheduler` attribute: the name and arguments, sub-schedulers nested."""
+        return {
+            "name": self.name,
+            **{key: _json_argument(value) for key, value in self.options.items()},
+        }
+
+
+def _json_argument(value: Any) -> Any:
+    if isinstance(value, Scheduler):
+        return value.to_json()
+    if isinstance(value, (tuple, list)):
+        return [_json_argument(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,10 @@ class Case:
     `missing_grads` maps a parameter name to the 1-based steps at which its `.grad` is None.
     `cpu_capability` forces `ATEN_CPU_CAPABILITY` for the recording (None: machine default).
     `tolerance` becomes the fixture's optional `tolerance` attribute.
+    `training` names a recipe in `training.py` (a model and a dataset): the initial values
+    are the model's, and each step's gradients come from a real minibatch's backward pass
+    instead of the synthetic stream; `params` must list the model's parameters.
+    `compress` writes the datasets with gzip and shuffle (for long trajectories).
     """
 
     name: str
@@ -84,6 +105,8 @@ class Case:
     scheduler: Scheduler | None = None
     cpu_capability: CpuCapability | None = None
     tolerance: Mapping[str, float] | None = None
+    training: str | None = None
+    compress: bool = False
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -137,6 +160,9 @@ def _validate(case: Case) -> None:
         fail(f"added_at_step must start at 1, never decrease and stay <= steps: {starts}")
     if case.scheduler is not None and case.has_added_groups:
         fail("a scheduler together with groups added later is not supported")
+
+    if case.training is not None and (case.missing_grads or case.has_added_groups):
+        fail("a training recipe computes every gradient: no missing_grads or groups added later")
 
     for name, steps in case.missing_grads.items():
         if name not in names:

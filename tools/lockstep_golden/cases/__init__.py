@@ -8,10 +8,11 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adam
+from . import adam, schedules
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
+    *schedules.CASES,
 )
 
 
