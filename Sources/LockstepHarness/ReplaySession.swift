@@ -135,7 +135,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
                 }
                 actual.replaceSubrange((fixtureIndex * width)..<((fixtureIndex + 1) * width), with: values)
             }
-            let shape = width == 1 && key != "betas" ? [groupCount] : [groupCount, width]
+            let shape = width == 1 ? [groupCount] : [groupCount, width]
             scheduleComparisons[position].compare(actual: actual, expected: expected, shape: shape, step: step, tolerance: .exact)
         }
     }

@@ -17,7 +17,7 @@ public protocol OptimizerOptions: Codable, Sendable, Equatable {
 /// Keys torch puts in a param group that are not hyperparameters of the update: flags
 /// that select an implementation (accepted and ignored where an optimizer does not declare
 /// them), `param_names` (named parameters), and what learning-rate schedulers add
-/// (`initial_lr`; the schedule itself is replayed through `/steps/lr`).
+/// (`initial_lr`; the schedule itself is the fixture's `scheduler`, checked against `/steps/lr`).
 public let informationalHyperparameters: Set<String> = [
     "foreach", "capturable", "differentiable", "fused", "param_names", "initial_lr",
 ]

@@ -116,10 +116,11 @@ def _make_scheduler(case: Case, spec: Scheduler, optimizer: Optimizer) -> LRSche
 
 def _changed(rows_by_key: dict[str, list[list[object]]]) -> dict[str, np.ndarray]:
     """The per-step hyperparameters that every group has and that changed during the run,
-    as float64 `[N, G]` (a number) or `[N, G, k]` (a tuple such as betas)."""
+    as float64 `[N, G]` (a number) or `[N, G, k]` (a tuple such as betas). Not recorded
+    while groups join later (a scheduler is not allowed with them)."""
     changed = {}
     for key, rows in rows_by_key.items():
-        if any(value is None for row in rows for value in row):
+        if len({len(row) for row in rows}) != 1 or any(value is None for row in rows for value in row):
             continue
         data = np.asarray([[list(v) if isinstance(v, (tuple, list)) else v for v in row] for row in rows], dtype=np.float64)
         if not (data == data[0]).all():
