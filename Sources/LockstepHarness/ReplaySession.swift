@@ -1,4 +1,3 @@
-import Foundation
 import LockstepFormat
 import LockstepOptim
 
@@ -54,7 +53,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     ) throws -> (any LRScheduler)? {
         guard let description else { return nil }
         do {
-            return try LRSchedulers.make(json: Data(JSONValue.object(description).jsonText.utf8), on: ScheduledGroups(optimizer))
+            return try LRSchedulers.make(description, on: ScheduledGroups(optimizer))
         } catch let error as OptimizerError {
             throw ReplayError.invalidInput(object: "/", message: "scheduler rejects the fixture: \(error.message)")
         }

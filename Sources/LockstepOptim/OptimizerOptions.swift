@@ -1,4 +1,5 @@
 import Foundation
+import LockstepJSON
 
 /// The hyperparameters of one param group, under torch's names.
 ///
@@ -28,11 +29,11 @@ extension OptimizerOptions {
     ///
     /// - Throws: ``OptimizerError`` when a key is unknown to `optimizer` or has the wrong type.
     public static func fromTorchJSON(_ json: Data, defaults: Self, optimizer: String) throws -> Self {
-        // TorchJSON, not JSONSerialization, which parses some doubles to a neighbour on Linux.
-        guard case .object(let given)? = try? JSONDecoder().decode(TorchJSON.self, from: json) else {
+        // JSONValue, not JSONSerialization, which parses some doubles to a neighbour on Linux.
+        guard case .object(let given)? = try? JSONDecoder().decode(JSONValue.self, from: json) else {
             throw OptimizerError(.typeError, "\(optimizer) param group must be a JSON object")
         }
-        var merged = try TorchJSON.object(encoding: defaults)
+        var merged = try torchObject(defaults)
         // From the coding keys, not from `encoded`: an optional that is nil is not encoded.
         let known = Set(TorchKey.allCases.map(\.stringValue))
         for (key, value) in given {
@@ -43,7 +44,7 @@ extension OptimizerOptions {
             }
         }
         do {
-            return try TorchJSON.object(merged).decode()
+            return try JSONValue.object(merged).decode()
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             let key = context.codingPath.first?.stringValue ?? "?"
             throw OptimizerError(.typeError, "\(optimizer) hyperparameter '\(key)' has the wrong type: \(context.debugDescription)")
@@ -78,4 +79,12 @@ public struct Betas: Codable, Sendable, Equatable {
         try container.encode(beta1)
         try container.encode(beta2)
     }
+}
+
+/// `value` encoded as a JSON object under torch's keys.
+func torchObject(_ value: some Encodable) throws -> [String: JSONValue] {
+    guard let object = try JSONValue.encodedObject(value) else {
+        throw OptimizerError(.runtimeError, "\(type(of: value)) does not encode as a JSON object")
+    }
+    return object
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepJSON
 
 /// What a learning-rate scheduler reads and writes in an optimizer's param groups: each
 /// group's `lr`, and the momentum that ``OneCycleLR`` cycles (`momentum`, or `betas[0]`).
@@ -78,20 +79,20 @@ extension OptimizerOptions {
     /// The hyperparameter under torch's `key` as numbers: `[x]` for a number, the elements
     /// of a list (`betas`), `nil` when absent or not numeric.
     public func torchNumbers(_ key: String) throws -> [Double]? {
-        try TorchJSON.object(encoding: self)[key]?.numbers
+        try torchObject(self)[key]?.numbers
     }
 
     /// These options with torch's `key` set to `values`: one number, or a list where torch
     /// keeps a tuple (`betas`). The result is not validated here.
     public func setting(_ key: String, to values: [Double]) throws -> Self {
-        var object = try TorchJSON.object(encoding: self)
+        var object = try torchObject(self)
         switch object[key] {
-        case .array?: object[key] = .array(values.map(TorchJSON.number))
+        case .array?: object[key] = .array(values.map(JSONValue.number))
         case .number? where values.count == 1: object[key] = .number(values[0])
         default: throw OptimizerError(.keyError, "no numeric hyperparameter '\(key)' holding \(values.count) value(s)")
         }
         do {
-            return try TorchJSON.object(object).decode()
+            return try JSONValue.object(object).decode()
         } catch {
             throw OptimizerError(.typeError, "hyperparameter '\(key)' cannot hold \(values): \(error)")
         }

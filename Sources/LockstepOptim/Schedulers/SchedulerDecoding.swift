@@ -1,4 +1,5 @@
 import Foundation
+import LockstepJSON
 
 /// Builds schedulers from torch's description of them: a JSON object with the class
 /// `name` and its keyword arguments, as a fixture's `scheduler` attribute records it.
@@ -23,13 +24,14 @@ public enum LRSchedulers {
 
     /// Builds the scheduler described by the JSON object `json` on `groups`.
     public static func make(json: Data, on groups: ScheduledGroups) throws -> any LRScheduler {
-        guard case .object(let description)? = try? JSONDecoder().decode(TorchJSON.self, from: json) else {
+        guard case .object(let description)? = try? JSONDecoder().decode(JSONValue.self, from: json) else {
             throw OptimizerError(.typeError, "a scheduler must be described by a JSON object")
         }
         return try make(description, on: groups)
     }
 
-    static func make(_ description: [String: TorchJSON], on groups: ScheduledGroups) throws -> any LRScheduler {
+    /// Builds the scheduler described by `description` (a parsed JSON object) on `groups`.
+    public static func make(_ description: [String: JSONValue], on groups: ScheduledGroups) throws -> any LRScheduler {
         guard case .string(let name)? = description["name"] else {
             throw OptimizerError(.typeError, "a scheduler description needs a \"name\"")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepJSON
 
 /// A scheduler's constructor arguments under torch's keyword names (`step_size`, `T_max`,
 /// ...), `Codable` so that a recorded `scheduler` attribute decodes into them.
@@ -17,14 +18,14 @@ extension SchedulerOptions {
     ///
     /// - Throws: Python's `TypeError` for a keyword the scheduler does not take, and for a
     ///   value of the wrong type.
-    static func fromTorchArguments(_ arguments: [String: TorchJSON], scheduler: String) throws -> Self {
+    static func fromTorchArguments(_ arguments: [String: JSONValue], scheduler: String) throws -> Self {
         let known = Set(TorchKey.allCases.map(\.stringValue))
         if let unknown = arguments.keys.sorted().first(where: { !known.contains($0) }) {
             throw OptimizerError(.typeError, "\(scheduler).__init__() got an unexpected keyword argument '\(unknown)'")
         }
-        let merged = try TorchJSON.object(encoding: torchDefaults).merging(arguments) { _, given in given }
+        let merged = try torchObject(torchDefaults).merging(arguments) { _, given in given }
         do {
-            return try TorchJSON.object(merged).decode()
+            return try JSONValue.object(merged).decode()
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.first?.stringValue ?? "?"
             throw OptimizerError(.typeError, "\(scheduler) argument '\(key)' has the wrong type: \(context.debugDescription)")

@@ -1,6 +1,11 @@
 import Foundation
 
 /// A JSON value, as found in the fixture's JSON attributes (`param_groups`, `reference`, ...).
+///
+/// Read and written with `JSONDecoder` / `JSONEncoder`, which round-trip every `Double`
+/// exactly. (Foundation's `JSONSerialization` on Linux does not: it parses
+/// `0.30000000000000004` as a neighbouring double, which would change a hyperparameter in
+/// its last bit.)
 public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     case null
     case bool(Bool)
@@ -62,5 +67,28 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     public var integerValue: Int? {
         guard case .number(let v) = self, v.rounded() == v, abs(v) < 9.0e15 else { return nil }
         return Int(v)
+    }
+}
+
+extension JSONValue {
+    /// `value` encoded with `JSONEncoder`, as a JSON object.
+    public static func encodedObject(_ value: some Encodable) throws -> [String: JSONValue]? {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)).objectValue
+    }
+
+    /// Decodes `T` from this value.
+    public func decode<T: Decodable>(as _: T.Type = T.self) throws -> T {
+        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
+    }
+
+    /// The numbers of a number (`[x]`) or of a list of numbers; `nil` otherwise.
+    public var numbers: [Double]? {
+        switch self {
+        case .number(let value): return [value]
+        case .array(let values):
+            let numbers = values.compactMap(\.numberValue)
+            return numbers.count == values.count ? numbers : nil
+        default: return nil
+        }
     }
 }
