@@ -22,13 +22,16 @@ let package = Package(
         ),
         .target(name: "LockstepHDF5", dependencies: ["CHDF5"]),
 
+        // MARK: JSON values that round-trip every Double (torch's param_groups, schedulers).
+        .target(name: "LockstepJSON"),
+
         // MARK: The golden-fixture format, on top of the HDF5 layer.
-        .target(name: "LockstepFormat", dependencies: ["LockstepHDF5"]),
+        .target(name: "LockstepFormat", dependencies: ["LockstepHDF5", "LockstepJSON"]),
 
         // MARK: The optimizers: pure Swift, no HDF5.
         .target(
             name: "LockstepOptim",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["LockstepJSON", .product(name: "RealModule", package: "swift-numerics")]
         ),
 
         // MARK: The verification harness joins fixtures and optimizers.

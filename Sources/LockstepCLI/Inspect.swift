@@ -23,6 +23,8 @@ extension VerifyCommand {
             if let description = header.description { print("  \(description)") }
             print("  reference: \(JSONValue.object(header.reference.json))")
             if let scheduler = header.scheduler { print("  scheduler: \(JSONValue.object(scheduler))") }
+            let series = (reader.hasLearningRates ? ["lr"] : []) + reader.scheduledHyperparameters
+            if !series.isEmpty { print("  per step: \(series.map { "/steps/\($0)" }.joined(separator: ", "))") }
             for (index, group) in header.paramGroups.enumerated() {
                 let added = group.addedAtStep == 1 ? "" : " (added before step \(group.addedAtStep))"
                 print("  group \(index)\(added): \(group.params.joined(separator: ", ")) \(JSONValue.object(group.hyperparameters))")

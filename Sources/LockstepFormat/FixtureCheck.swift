@@ -219,12 +219,24 @@ struct FixtureCheck {
 
     // MARK: /steps
 
-    func steps(_ root: HDF5Group, header: FixtureHeader) throws -> (lr: HDF5Dataset?, loss: HDF5Dataset?, calls: HDF5Dataset?) {
+    /// The datasets of `/steps`: `lr`, the scheduled hyperparameters, and closure mode's two.
+    struct Steps {
+        var lr: HDF5Dataset?
+        var hyperparameters: [String: HDF5Dataset] = [:]
+        var loss: HDF5Dataset?
+        var calls: HDF5Dataset?
+    }
+
+    /// The hyperparameters besides `lr` that a scheduler may change every step, with the
+    /// shape of one group's value: `momentum` a number, `betas` a pair.
+    static let scheduledHyperparameters: [String: [Int]] = ["momentum": [], "betas": [2]]
+
+    func steps(_ root: HDF5Group, header: FixtureHeader) throws -> Steps {
         let hasSteps = try root.childKind("steps") != nil
         if !hasSteps {
             if header.mode == .closure { throw error("/steps", "group not found (required in closure mode)") }
             if header.scheduler != nil { throw error("/steps/lr", "dataset not found (the 'scheduler' attribute needs it)") }
-            return (nil, nil, nil)
+            return Steps()
         }
         let steps = try root.group("steps")
         func optional(_ name: String) throws -> HDF5Dataset? {
@@ -236,6 +248,14 @@ struct FixtureCheck {
             _ = try stepSeries(lr, header: header, rowShape: [header.paramGroups.count])
         } else if header.scheduler != nil {
             throw error("/steps/lr", "dataset not found (the 'scheduler' attribute needs it)")
+        }
+        var hyperparameters: [String: HDF5Dataset] = [:]
+        for (key, valueShape) in Self.scheduledHyperparameters.sorted(by: { $0.key < $1.key }) {
+            guard let dataset = try optional(key) else { continue }
+            guard dataset.storedType == .float(bits: 64) else {
+                throw error(dataset.path, "holds \(dataset.storedType), expected float64")
+            }
+            hyperparameters[key] = try stepSeries(dataset, header: header, rowShape: [header.paramGroups.count] + valueShape)
         }
         var loss: HDF5Dataset?
         var calls: HDF5Dataset?
@@ -252,7 +272,7 @@ struct FixtureCheck {
             }
             (loss, calls) = (found, count)
         }
-        return (lr, loss, calls)
+        return Steps(lr: lr, hyperparameters: hyperparameters, loss: loss, calls: calls)
     }
 
     // MARK: /objective

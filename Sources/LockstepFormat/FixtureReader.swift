@@ -18,25 +18,28 @@ public final class FixtureReader: Sendable {
 
     private let file: HDF5File
     private let learningRates: HDF5Dataset?
+    private let hyperparameterSeries: [String: HDF5Dataset]
     private let loss: HDF5Dataset?
     private let closureCalls: HDF5Dataset?
 
     /// Opens and checks the fixture at `path`.
     public init(path: String) throws {
         self.path = path
-        (file, header, parameters, objective, learningRates, loss, closureCalls) = try translatingErrors {
+        let steps: FixtureCheck.Steps
+        (file, header, parameters, objective, steps) = try translatingErrors {
             let file = try HDF5File.open(readingAt: path)
             let root = try file.root
             let check = FixtureCheck(file: path)
             let header = try check.header(root)
             let parameters = try check.parameters(root, header: header)
-            let (lr, loss, calls) = try check.steps(root, header: header)
+            let steps = try check.steps(root, header: header)
             let objective = header.mode == .closure ? try check.objective(root, header: header) : nil
             if header.mode == .replay, try root.childKind("objective") != nil {
                 throw check.error("/objective", "is only allowed in closure mode")
             }
-            return (file, header, parameters, objective, lr, loss, calls)
+            return (file, header, parameters, objective, steps)
         }
+        (learningRates, hyperparameterSeries, loss, closureCalls) = (steps.lr, steps.hyperparameters, steps.loss, steps.calls)
     }
 
     /// The parameter named `name`.
@@ -105,6 +108,20 @@ public final class FixtureReader: Sendable {
 
     /// Whether the fixture records `/steps/lr`.
     public var hasLearningRates: Bool { learningRates != nil }
+
+    /// The hyperparameters besides `lr` recorded per step (`/steps/betas`, `/steps/momentum`), sorted.
+    public var scheduledHyperparameters: [String] { hyperparameterSeries.keys.sorted() }
+
+    /// The value of hyperparameter `key` in each group while step `step` ran, groups
+    /// concatenated (`betas`: two numbers per group).
+    public func hyperparameters(_ key: String, step: Int) throws -> [Double] {
+        guard let dataset = hyperparameterSeries[key] else {
+            throw FixtureError(file: path, object: "/steps/\(key)", message: "dataset not found")
+        }
+        var row: [Double] = []
+        try translatingErrors { try dataset.readRow(step - 1, into: &row) }
+        return row
+    }
 
     /// The losses `step(closure)` returned (`/steps/loss`), in closure mode.
     public func losses() throws -> [Double]? {

@@ -2,15 +2,16 @@ import Foundation
 import LockstepFormat
 import LockstepOptim
 
-/// What a replay does with an optimizer, whatever its type.
-public protocol ReplayableOptimizer<Scalar>: AnyObject {
+/// What a replay does with an optimizer, whatever its type. A learning-rate scheduler
+/// drives it as any optimizer (``SchedulableOptimizer``: `lr` and momentum per group).
+public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
     associatedtype Scalar: TensorScalar
     /// Adds a group whose hyperparameters are torch's JSON keys (`add_param_group`).
     func addGroup(_ params: [Parameter<Scalar>], hyperparameters: [String: JSONValue]) throws
-    /// Sets the learning rate of group `index`.
-    func setLearningRate(_ lr: Double, group index: Int) throws
-    /// The learning rate of group `index`.
-    func learningRate(group index: Int) -> Double
+    /// Hyperparameter `key` of group `index` as numbers (`betas`: two), `nil` when absent.
+    func hyperparameter(_ key: String, group index: Int) throws -> [Double]?
+    /// Sets hyperparameter `key` of group `index` (one number, or a tuple such as `betas`).
+    func setHyperparameter(_ key: String, to values: [Double], group index: Int) throws
     func step() throws
     /// `step(closure)`: the optimizer calls `closure` (which sets the gradients and returns
     /// the loss) as often as it needs and returns the loss it reports.
@@ -82,7 +83,7 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
     }
 
     static func options(_ hyperparameters: [String: JSONValue]) throws -> O.Options {
-        let data = try TorchJSON.encoder().encode(hyperparameters)
+        let data = try JSONValue.encoder().encode(hyperparameters)
         return try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
     }
 
@@ -90,13 +91,21 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
         try optimizer.addParamGroup(params, options: try Self.options(hyperparameters))
     }
 
-    func setLearningRate(_ lr: Double, group index: Int) throws {
-        var options = optimizer.paramGroups[index].options
-        options.lr = lr
-        try optimizer.setOptions(options, forGroup: index)
+    var groupCount: Int { optimizer.groupCount }
+    func learningRate(group index: Int) -> Double { optimizer.learningRate(group: index) }
+    func setLearningRate(_ lr: Double, group index: Int) throws { try optimizer.setLearningRate(lr, group: index) }
+    var momentumKey: MomentumKey? { optimizer.momentumKey }
+    func momentum(group index: Int) throws -> Double { try optimizer.momentum(group: index) }
+    func setMomentum(_ value: Double, group index: Int) throws { try optimizer.setMomentum(value, group: index) }
+
+    func hyperparameter(_ key: String, group index: Int) throws -> [Double]? {
+        try optimizer.paramGroups[index].options.torchNumbers(key)
     }
 
-    func learningRate(group index: Int) -> Double { optimizer.paramGroups[index].options.lr }
+    func setHyperparameter(_ key: String, to values: [Double], group index: Int) throws {
+        try optimizer.setOptions(try optimizer.paramGroups[index].options.setting(key, to: values), forGroup: index)
+    }
+
     func step() throws { try optimizer.step() }
     func step(closure: () throws -> Double) throws -> Double { try optimizer.step(closure: closure) }
     func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]? { optimizer.state(of: parameter) }

@@ -39,7 +39,7 @@ public struct Replay: Sendable {
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         for step in 1...header.steps {
             try session.addGroups(joiningAt: step)
-            try session.setLearningRates(step: step)
+            try session.applySchedule(step: step)
             if teacherForcing, step > 1 { try session.loadRecorded(step: step - 1) }
             if closureRun != nil {
                 try closureRun!.step(step, session: session)
@@ -47,13 +47,14 @@ public struct Replay: Sendable {
                 try session.setGradients(step: step)
                 try session.optimizer.step()
             }
+            try session.stepScheduler()
             try session.compare(step: step)
         }
         return VerificationResult(
             fixture: reader.path, optimizer: header.optimizer, dtype: header.dtype.rawValue,
             implementation: header.reference.implementation, cpuCapability: header.reference.cpuCapability,
             steps: header.steps, mode: teacherForcing ? .teacherForced : .freeRunning, tolerance: tolerance,
-            tensors: (closureRun?.comparisons ?? []) + session.comparisons.flatMap { $0 })
+            tensors: session.scheduleComparisons + (closureRun?.comparisons ?? []) + session.comparisons.flatMap { $0 })
     }
 
     /// The capability the reference ran with; `nil` (the optimizer's default) when unrecorded.

@@ -10,6 +10,12 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     /// The Swift parameters, in the fixture's parameter order.
     let parameters: [Parameter<T>]
     let optimizer: any ReplayableOptimizer<T>
+    /// The Swift scheduler the fixture's `scheduler` attribute describes; it drives the
+    /// optimizer's learning rates (and momentum), which are checked against `/steps`.
+    let scheduler: (any LRScheduler)?
+    /// `/steps/lr`, then each scheduled hyperparameter: checked bit for bit when a
+    /// scheduler is given.
+    private(set) var scheduleComparisons: [TensorComparison] = []
     /// Per parameter: `param`, then each recorded state key.
     private(set) var comparisons: [[TensorComparison]]
     /// For each fixture group that has joined, its index in the optimizer.
@@ -35,7 +41,23 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
             groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
             cpuCapability: cpuCapability)
         for (position, (index, _)) in initial.enumerated() { optimizerGroup[index] = position }
+        scheduler = try Self.makeScheduler(header.scheduler, on: optimizer)
+        if scheduler != nil {
+            scheduleComparisons = (["lr"] + reader.scheduledHyperparameters).map { TensorComparison(tensor: "/steps/\($0)") }
+        }
         try checkStateKeys()
+    }
+
+    /// The scheduler described by `description`, constructed on the optimizer as torch's is.
+    private static func makeScheduler(
+        _ description: [String: JSONValue]?, on optimizer: any ReplayableOptimizer<T>
+    ) throws -> (any LRScheduler)? {
+        guard let description else { return nil }
+        do {
+            return try LRSchedulers.make(description, on: ScheduledGroups(optimizer))
+        } catch let error as OptimizerError {
+            throw ReplayError.invalidInput(object: "/", message: "scheduler rejects the fixture: \(error.message)")
+        }
     }
 
     /// Adds the groups that join before `step` (`add_param_group`).
@@ -50,15 +72,71 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         try checkStateKeys()
     }
 
-    /// Sets each joined group's learning rate from `/steps/lr`, when recorded.
-    func setLearningRates(step: Int) throws {
-        guard let rates = try reader.learningRates(step: step) else { return }
-        for (fixtureIndex, index) in optimizerGroup {
-            guard !rates[fixtureIndex].isNaN else {
-                throw ReplayError.invalidInput(
-                    object: "/steps/lr", message: "step \(step): group \(fixtureIndex) is in the optimizer but its lr is NaN")
+    /// The learning rate (and scheduled hyperparameters) of step `step`: with a scheduler,
+    /// the scheduler's, compared with `/steps`; without one, those recorded in `/steps`.
+    mutating func applySchedule(step: Int) throws {
+        if scheduler != nil {
+            try compareSchedule(step: step)
+        } else {
+            try setRecordedSchedule(step: step)
+        }
+    }
+
+    /// Advances the scheduler after the optimizer's step, as a training loop does.
+    func stepScheduler() throws {
+        guard let scheduler else { return }
+        do {
+            try scheduler.step()
+        } catch let error as OptimizerError {
+            throw ReplayError.invalidInput(object: "/", message: "scheduler \(type(of: scheduler).torchName): \(error.message)")
+        }
+    }
+
+    /// Sets each joined group's learning rate from `/steps/lr`, and the other scheduled
+    /// hyperparameters from `/steps/<key>`, when recorded.
+    private func setRecordedSchedule(step: Int) throws {
+        if let rates = try reader.learningRates(step: step) {
+            for (fixtureIndex, index) in optimizerGroup {
+                guard !rates[fixtureIndex].isNaN else {
+                    throw ReplayError.invalidInput(
+                        object: "/steps/lr", message: "step \(step): group \(fixtureIndex) is in the optimizer but its lr is NaN")
+                }
+                try optimizer.setLearningRate(rates[fixtureIndex], group: index)
             }
-            try optimizer.setLearningRate(rates[fixtureIndex], group: index)
+        }
+        for key in reader.scheduledHyperparameters {
+            let row = try reader.hyperparameters(key, step: step)
+            let width = row.count / header.paramGroups.count
+            for (fixtureIndex, index) in optimizerGroup {
+                let values = Array(row[(fixtureIndex * width)..<((fixtureIndex + 1) * width)])
+                do {
+                    try optimizer.setHyperparameter(key, to: values, group: index)
+                } catch let error as OptimizerError {
+                    throw ReplayError.invalidInput(object: "/steps/\(key)", message: "step \(step): \(error.message)")
+                }
+            }
+        }
+    }
+
+    /// Compares the learning rates (and scheduled hyperparameters) the Swift scheduler
+    /// set for step `step` with `/steps`, bit for bit. Groups not joined yet are NaN.
+    private mutating func compareSchedule(step: Int) throws {
+        let groupCount = header.paramGroups.count
+        let keys = ["lr"] + reader.scheduledHyperparameters
+        for (position, key) in keys.enumerated() {
+            let expected = key == "lr" ? try reader.learningRates(step: step) ?? [] : try reader.hyperparameters(key, step: step)
+            let width = expected.count / groupCount
+            var actual = [Double](repeating: .nan, count: expected.count)
+            for (fixtureIndex, index) in optimizerGroup {
+                let values = key == "lr" ? [optimizer.learningRate(group: index)] : try optimizer.hyperparameter(key, group: index) ?? []
+                guard values.count == width else {
+                    throw ReplayError.invalidInput(
+                        object: "/steps/\(key)", message: "holds \(width) value(s) per group, \(header.optimizer) has \(values.count)")
+                }
+                actual.replaceSubrange((fixtureIndex * width)..<((fixtureIndex + 1) * width), with: values)
+            }
+            let shape = width == 1 ? [groupCount] : [groupCount, width]
+            scheduleComparisons[position].compare(actual: actual, expected: expected, shape: shape, step: step, tolerance: .exact)
         }
     }
 

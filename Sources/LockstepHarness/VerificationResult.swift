@@ -15,7 +15,8 @@ public struct VerificationResult: Sendable, Equatable, Codable {
     public var steps: Int
     public var mode: Mode
     public var tolerance: Tolerance
-    /// One entry per compared dataset, in optimizer order (`param` first, then state keys).
+    /// One entry per compared dataset: with a scheduler `/steps/lr` (and `/steps/betas` or
+    /// `/steps/momentum`) first, then per parameter in optimizer order `param` and its state keys.
     public var tensors: [TensorComparison]
 
     public var passed: Bool { tensors.allSatisfy(\.passed) }

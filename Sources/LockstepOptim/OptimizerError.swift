@@ -9,6 +9,7 @@ public struct OptimizerError: Error, Sendable, Equatable, CustomStringConvertibl
         case runtimeError = "RuntimeError"
         case keyError = "KeyError"
         case typeError = "TypeError"
+        case zeroDivisionError = "ZeroDivisionError"
     }
 
     public var kind: Kind

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepJSON
 
 /// The hyperparameters of one param group, under torch's names.
 ///
@@ -17,7 +18,7 @@ public protocol OptimizerOptions: Codable, Sendable, Equatable {
 /// Keys torch puts in a param group that are not hyperparameters of the update: flags
 /// that select an implementation (accepted and ignored where an optimizer does not declare
 /// them), `param_names` (named parameters), and what learning-rate schedulers add
-/// (`initial_lr`; the schedule itself is replayed through `/steps/lr`).
+/// (`initial_lr`; the schedule itself is the fixture's `scheduler`, checked against `/steps/lr`).
 public let informationalHyperparameters: Set<String> = [
     "foreach", "capturable", "differentiable", "fused", "param_names", "initial_lr",
 ]
@@ -28,13 +29,11 @@ extension OptimizerOptions {
     ///
     /// - Throws: ``OptimizerError`` when a key is unknown to `optimizer` or has the wrong type.
     public static func fromTorchJSON(_ json: Data, defaults: Self, optimizer: String) throws -> Self {
-        guard let given = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+        // JSONValue, not JSONSerialization, which parses some doubles to a neighbour on Linux.
+        guard case .object(let given)? = try? JSONValue.decoder().decode(JSONValue.self, from: json) else {
             throw OptimizerError(.typeError, "\(optimizer) param group must be a JSON object")
         }
-        let encoded = try TorchJSON.encoder().encode(defaults)
-        guard var merged = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
-            throw OptimizerError(.runtimeError, "\(optimizer) defaults do not encode as a JSON object")
-        }
+        var merged = try torchObject(defaults)
         // From the coding keys, not from `encoded`: an optional that is nil is not encoded.
         let known = Set(TorchKey.allCases.map(\.stringValue))
         for (key, value) in given {
@@ -44,9 +43,8 @@ extension OptimizerOptions {
                 throw OptimizerError(.keyError, "\(optimizer) has no hyperparameter '\(key)'")
             }
         }
-        let data = try JSONSerialization.data(withJSONObject: merged)
         do {
-            return try TorchJSON.decoder().decode(Self.self, from: data)
+            return try JSONValue.object(merged).decode()
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             let key = context.codingPath.first?.stringValue ?? "?"
             throw OptimizerError(.typeError, "\(optimizer) hyperparameter '\(key)' has the wrong type: \(context.debugDescription)")
@@ -55,30 +53,6 @@ extension OptimizerOptions {
         }
     }
 
-}
-
-/// The JSON coding of hyperparameters: non-finite numbers (an `lr` of NaN, say) travel as
-/// the strings `"NaN"`, `"Infinity"` and `"-Infinity"`, the names Python's `json` gives them.
-public enum TorchJSON {
-    static let nonFinite = (positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-
-    /// A decoder that reads non-finite numbers from those strings (and, as JSON5, from
-    /// Python's bare literals).
-    public static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
-        return decoder
-    }
-
-    /// An encoder that writes non-finite numbers as the strings ``decoder()`` reads back.
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
-        return encoder
-    }
 }
 
 /// `betas`: a pair of coefficients, coded as torch's two-element list `[β₁, β₂]`.
@@ -105,4 +79,12 @@ public struct Betas: Codable, Sendable, Equatable {
         try container.encode(beta1)
         try container.encode(beta2)
     }
+}
+
+/// `value` encoded as a JSON object under torch's keys.
+func torchObject(_ value: some Encodable) throws -> [String: JSONValue] {
+    guard let object = try JSONValue.encodedObject(value) else {
+        throw OptimizerError(.runtimeError, "\(type(of: value)) does not encode as a JSON object")
+    }
+    return object
 }

@@ -1,7 +1,7 @@
 /// An optimizer that can be built from torch's description of it: the class's own
 /// defaults, and groups whose hyperparameters are given under torch's keys. This is what
-/// a replay of a recorded trajectory needs.
-public protocol TorchConstructible: Optimizer {
+/// a replay of a recorded trajectory needs. Learning-rate schedulers drive any of them.
+public protocol TorchConstructible: Optimizer, SchedulableOptimizer {
     /// The class's defaults, as torch's constructor has them.
     static var standardDefaults: Options { get }
     init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws

@@ -98,6 +98,19 @@ struct FixtureValidationTests {
                  trajectory: { $0.header.scheduler = ["name": .string("StepLR")] }),
         Breakage(name: "rates of the wrong width", object: "/steps/lr", message: "shape [3, 2] disagrees with initial [1]; expected [3, 1]",
                  trajectory: { $0.learningRates = [[1, 1], [1, 1], [1, 1]] }),
+        Breakage(name: "betas of the wrong shape", object: "/steps/betas",
+                 message: "shape [3, 1] disagrees with initial [1, 2]; expected [3, 1, 2]",
+                 trajectory: { $0.learningRates = [[1], [1], [1]] },
+                 file: { root in
+                     try root.group("steps").createDataset(
+                         "betas", shape: [3, 1], values: [0.9, 0.9, 0.9] as [Double], layout: .chunked(byRow: false, compression: false, checksum: true))
+                 }),
+        Breakage(name: "momentum in float32", object: "/steps/momentum", message: "holds float32, expected float64",
+                 trajectory: { $0.learningRates = [[1], [1], [1]] },
+                 file: { root in
+                     try root.group("steps").createDataset(
+                         "momentum", shape: [3, 1], values: [0.9, 0.9, 0.9] as [Float], layout: .chunked(byRow: false, compression: false, checksum: true))
+                 }),
         Breakage(name: "closure mode without objective", object: "/steps", message: "group not found (required in closure mode)",
                  trajectory: { trajectory in
                      trajectory.header.mode = .closure

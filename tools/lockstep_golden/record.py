@@ -1,9 +1,10 @@
 """Runs one case against its reference optimizer and records every step.
 
 For t = 1 ... N: groups due at t join the optimizer, every parameter gets its gradient
-(None where the case leaves a gap, or while its group has not joined), the learning
-rate in effect is noted, `optimizer.step()` runs, then `scheduler.step()` as in a
-training loop, and the parameters and `optimizer.state` are copied out.
+(None where the case leaves a gap, or while its group has not joined; from a real
+minibatch for a training recipe), the learning rate and the momentum in effect are noted,
+`optimizer.step()` runs, then `scheduler.step()` as in a training loop, and the
+parameters and `optimizer.state` are copied out.
 
 A closure-mode case (`_record_closure`) instead calls `optimizer.step(closure)` on the
 case's objective and also notes what each step returned and how often it called the closure.
@@ -24,8 +25,16 @@ from .capability import check_capability
 from .gradients import GradientStream, SparseRows, sparse_rows
 from .optimizers import implementation_flags, optimizer_class
 from .provenance import reference_info
-from .spec import Case, CaseError, Group
+from .references import get_linear_schedule_with_warmup
+from .spec import Case, CaseError, Group, Scheduler
 from .trajectory import ClosureRecord, ParamRecord, Trajectory, stack_rows
+from .training import training_run
+
+# Schedules built by a recipe in references.py rather than by a torch.optim.lr_scheduler class.
+REFERENCE_SCHEDULERS = {"get_linear_schedule_with_warmup": get_linear_schedule_with_warmup}
+# Param-group hyperparameters besides lr that a scheduler may change at every step
+# (OneCycleLR's cycle_momentum); each is written to /steps/<key> when it does change.
+SCHEDULED_HYPERPARAMETERS = ("momentum", "betas")
 
 TORCH_DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
@@ -40,8 +49,12 @@ def record(case: Case) -> Trajectory:
     if case.mode == "closure":
         return _record_closure(case, dtype)
 
-    torch.manual_seed(case.seed)
-    tensors: Tensors = {p.name: torch.nn.Parameter(torch.randn(p.shape, dtype=dtype)) for p in case.params}
+    run = training_run(case, dtype) if case.training is not None else None
+    if run is not None:
+        tensors: Tensors = {p.name: run.parameters[p.name] for p in case.params}
+    else:
+        torch.manual_seed(case.seed)
+        tensors = {p.name: torch.nn.Parameter(torch.randn(p.shape, dtype=dtype)) for p in case.params}
     initial = {name: _to_numpy(p) for name, p in tensors.items()}
 
     groups = case.param_groups
@@ -54,10 +67,17 @@ def record(case: Case) -> Trajectory:
 
     rows = {name: _ParamRows() for name in tensors}
     lr_rows: list[list[float]] = []
+    hyperparameter_rows: dict[str, list[list[object]]] = {key: [] for key in SCHEDULED_HYPERPARAMETERS}
     for t in range(1, case.steps + 1):
         param_groups += _join_groups_due(t, groups, optimizer, tensors)
-        grads = _set_gradients(case, t, tensors, gradients, rows_chooser)
+        if run is not None:
+            run.set_gradients(t)
+            grads = {name: _to_numpy(p.grad) for name, p in tensors.items()}
+        else:
+            grads = _set_gradients(case, t, tensors, gradients, rows_chooser)
         lr_rows.append(_learning_rates(optimizer, len(groups)))
+        for key, series in hyperparameter_rows.items():
+            series.append([g.get(key) for g in optimizer.param_groups])
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
@@ -71,7 +91,7 @@ def record(case: Case) -> Trajectory:
         for index, spec in enumerate(case.params)
     )
     lr = np.asarray(lr_rows, dtype=np.float64) if case.records_lr else None
-    return Trajectory(case, records, lr, param_groups, reference_info(case))
+    return Trajectory(case, records, lr, param_groups, reference_info(case), hyperparameters=_changed(hyperparameter_rows))
 
 
 def _record_closure(case: Case, dtype: torch.dtype) -> Trajectory:
@@ -119,7 +139,7 @@ def _record_closure(case: Case, dtype: torch.dtype) -> Trajectory:
     closure_record = ClosureRecord(
         loss=np.asarray(losses, dtype=np.float64), closure_calls=np.asarray(call_counts, dtype=np.int64),
         objective_kind=objective.kind, objective_data=data, objective_attrs=objective.attrs)
-    return Trajectory(case, records, None, param_groups, reference_info(case), closure_record)
+    return Trajectory(case, records, None, param_groups, reference_info(case), closure=closure_record)
 
 
 def _build_optimizer(case: Case, tensors: Tensors, groups: list[Group]) -> Optimizer:
@@ -134,10 +154,34 @@ def _build_optimizer(case: Case, tensors: Tensors, groups: list[Group]) -> Optim
 def _build_scheduler(case: Case, optimizer: Optimizer) -> LRScheduler | None:
     if case.scheduler is None:
         return None
-    cls = getattr(torch.optim.lr_scheduler, case.scheduler.name, None)
+    return _make_scheduler(case, case.scheduler, optimizer)
+
+
+def _make_scheduler(case: Case, spec: Scheduler, optimizer: Optimizer) -> LRScheduler:
+    """Builds `spec` on `optimizer`; SequentialLR's sub-schedulers first, in order."""
+    options = dict(spec.options)
+    if "schedulers" in options:
+        options["schedulers"] = [_make_scheduler(case, s, optimizer) for s in options["schedulers"]]
+    if spec.name in REFERENCE_SCHEDULERS:
+        return REFERENCE_SCHEDULERS[spec.name](optimizer, **options)
+    cls = getattr(torch.optim.lr_scheduler, spec.name, None)
     if not (isinstance(cls, type) and issubclass(cls, LRScheduler)):
-        raise CaseError(f"case {case.name!r}: torch.optim.lr_scheduler has no scheduler {case.scheduler.name!r}")
-    return cls(optimizer, **case.scheduler.options)
+        raise CaseError(f"case {case.name!r}: torch.optim.lr_scheduler has no scheduler {spec.name!r}")
+    return cls(optimizer, **options)
+
+
+def _changed(rows_by_key: dict[str, list[list[object]]]) -> dict[str, np.ndarray]:
+    """The per-step hyperparameters that every group has and that changed during the run,
+    as float64 `[N, G]` (a number) or `[N, G, k]` (a tuple such as betas). Not recorded
+    while groups join later (a scheduler is not allowed with them)."""
+    changed = {}
+    for key, rows in rows_by_key.items():
+        if len({len(row) for row in rows}) != 1 or any(value is None for row in rows for value in row):
+            continue
+        data = np.asarray([[list(v) if isinstance(v, (tuple, list)) else v for v in row] for row in rows], dtype=np.float64)
+        if not (data == data[0]).all():
+            changed[key] = data
+    return changed
 
 
 def _join_groups_due(

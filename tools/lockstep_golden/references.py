@@ -1,6 +1,7 @@
-"""Reference optimizers that torch.optim does not ship, re-written as torch Optimizers.
+"""References that torch does not ship: optimizers re-written as torch Optimizers, and
+learning-rate schedules built from torch's schedulers.
 
-Each class reproduces its origin's arithmetic operation for operation, so that its
+Each reproduces its origin's arithmetic operation for operation, so that its
 trajectories are goldens for the Swift port just as torch.optim's are.
 """
 
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR
 from torch.optim.optimizer import ParamsT
 
 
@@ -117,3 +120,31 @@ class HFAdamW(Optimizer):
                     p.data.add_(p.data, alpha=-group["lr"] * group["weight_decay"])
 
         return loss
+
+
+def _linear_schedule_with_warmup_lr_lambda(current_step: int, *, num_warmup_steps: int, num_training_steps: int) -> float:
+    if current_step < num_warmup_steps:
+        return float(current_step) / float(max(1, num_warmup_steps))
+    return max(0.0, float(num_training_steps - current_step) / float(max(1, num_training_steps - num_warmup_steps)))
+
+
+def get_linear_schedule_with_warmup(
+    optimizer: Optimizer, num_warmup_steps: int, num_training_steps: int, last_epoch: int = -1
+) -> LambdaLR:
+    """BERT fine-tuning's learning-rate schedule: linear warm-up from 0 to the optimizer's
+    lr over `num_warmup_steps`, then linear decay to 0 at `num_training_steps`.
+
+    Origin: ``get_linear_schedule_with_warmup`` and
+    ``_get_linear_schedule_with_warmup_lr_lambda`` in ``src/transformers/optimization.py``
+    of huggingface/transformers (4.x; Apache-2.0), unchanged but for type hints. It is a
+    ``torch.optim.lr_scheduler.LambdaLR`` whose lambda is::
+
+        step / max(1, W)                          if step < W
+        max(0, (T - step) / max(1, T - W))        otherwise
+    """
+    lr_lambda = partial(
+        _linear_schedule_with_warmup_lr_lambda,
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+    )
+    return LambdaLR(optimizer, lr_lambda, last_epoch)

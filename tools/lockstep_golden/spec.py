@@ -53,13 +53,30 @@ class Group:
 
 @dataclass(frozen=True)
 class Scheduler:
-    """A `torch.optim.lr_scheduler` class by name, with its keyword arguments."""
+    """A `torch.optim.lr_scheduler` class by name, with its keyword arguments, or a schedule
+    recipe from `references.py` (`get_linear_schedule_with_warmup`).
+
+    `SequentialLR` takes its sub-schedulers as `options["schedulers"]`, a tuple of
+    `Scheduler`s; the recorder builds them first, in order, on the same optimizer.
+    """
 
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, **self.options}
+        """The fixture's `scheduler` attribute: the name and arguments, sub-schedulers nested."""
+        return {
+            "name": self.name,
+            **{key: _json_argument(value) for key, value in self.options.items()},
+        }
+
+
+def _json_argument(value: Any) -> Any:
+    if isinstance(value, Scheduler):
+        return value.to_json()
+    if isinstance(value, (tuple, list)):
+        return [_json_argument(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,10 @@ class Case:
     subset of rows each step (as `nn.Embedding(sparse=True)` gives); written with `grad_mask`.
     `mode` "closure" records `optimizer.step(closure)` on `objective` instead of replaying
     synthetic gradients; the parameters' initial values then come from the objective.
+    `training` names a recipe in `training.py` (a model and a dataset): the initial values
+    are the model's, and each step's gradients come from a real minibatch's backward pass
+    instead of the synthetic stream; `params` must list the model's parameters.
+    `compress` writes the datasets with gzip and shuffle (for long trajectories).
     """
 
     name: str
@@ -109,6 +130,8 @@ class Case:
     sparse_grads: tuple[str, ...] = ()
     mode: Mode = "replay"
     objective: ObjectiveSpec | None = None
+    training: str | None = None
+    compress: bool = False
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -168,6 +191,8 @@ def _validate(case: Case) -> None:
         if name not in shapes or not shapes[name]:
             fail(f"sparse_grads names {name!r}, which is not a parameter of at least one dimension")
     _validate_mode(case, fail)
+    if case.training is not None and (case.missing_grads or case.has_added_groups):
+        fail("a training recipe computes every gradient: no missing_grads or groups added later")
 
     for name, steps in case.missing_grads.items():
         if name not in names:

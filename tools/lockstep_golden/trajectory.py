@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,13 +33,18 @@ class ParamRecord:
 
 @dataclass(frozen=True)
 class Trajectory:
-    """One case's recording: its parameters, per-step learning rates and provenance."""
+    """One case's recording: its parameters, per-step learning rates and provenance.
+
+    `hyperparameters` holds the other param-group values a scheduler changed at every
+    step (`betas`, `momentum`), written to `/steps/<key>`.
+    """
 
     case: Case
     params: tuple[ParamRecord, ...]
     lr: np.ndarray | None
     param_groups: list[dict[str, object]]
     reference: dict[str, object]
+    hyperparameters: dict[str, np.ndarray] = field(default_factory=dict)
     closure: ClosureRecord | None = None
 
 

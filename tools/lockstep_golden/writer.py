@@ -40,10 +40,15 @@ def write_fixture(trajectory: Trajectory, path: Path) -> None:
     try:
         with h5py.File(tmp, "w", libver=LIBVER) as file:
             _write_root_attributes(file, trajectory)
+            compress = trajectory.case.compress
             for record in trajectory.params:
-                _write_param(file.create_group(f"params/{record.name}"), record, trajectory.case.dtype)
-            if trajectory.lr is not None:
-                _write_step_dataset(file.require_group("steps"), "lr", trajectory.lr, "<f8")
+                _write_param(file.create_group(f"params/{record.name}"), record, trajectory.case.dtype, compress)
+            if trajectory.lr is not None or trajectory.hyperparameters:
+                steps = file.require_group("steps")
+                if trajectory.lr is not None:
+                    _write_step_dataset(steps, "lr", trajectory.lr, "<f8")
+                for key, rows in trajectory.hyperparameters.items():
+                    _write_step_dataset(steps, key, rows, "<f8")
             if trajectory.closure is not None:
                 _write_closure(file, trajectory.closure, trajectory.case.dtype)
         tmp.chmod(FILE_MODE)
@@ -79,21 +84,21 @@ def _write_root_attributes(file: h5py.File, trajectory: Trajectory) -> None:
     attrs["seed"] = case.seed
 
 
-def _write_param(group: h5py.Group, record: ParamRecord, dtype: str) -> None:
+def _write_param(group: h5py.Group, record: ParamRecord, dtype: str, compress: bool) -> None:
     float_type = np.dtype(dtype).newbyteorder("<")
     group.attrs["index"] = record.index
     _write_dataset(group, "initial", record.initial, float_type)
     if record.grad is not None:
-        _write_step_dataset(group, "grad", record.grad, float_type)
+        _write_step_dataset(group, "grad", record.grad, float_type, compress)
     if record.has_gaps:
         _write_step_dataset(group, "has_grad", record.has_grad, np.uint8)
     if record.grad_mask is not None:
         _write_step_dataset(group, "grad_mask", record.grad_mask, np.uint8)
-    _write_step_dataset(group, "param", record.param, float_type)
+    _write_step_dataset(group, "param", record.param, float_type, compress)
     if record.state:
         state = group.create_group("state")
         for key, rows in record.state.items():
-            _write_step_dataset(state, key, rows, float_type, compress=key in record.padded_lists)
+            _write_step_dataset(state, key, rows, float_type, compress or key in record.padded_lists)
 
 
 def _write_closure(file: h5py.File, closure: ClosureRecord, dtype: str) -> None:
@@ -113,17 +118,17 @@ def _write_step_dataset(
     parent: h5py.Group, name: str, data: np.ndarray, dtype: npt.DTypeLike, compress: bool = False
 ) -> None:
     """An `[N, ...]` dataset: one chunk per step when a row holds more than one element,
-    else one chunk for the whole dataset; fletcher32 on both. Contiguous (no checksum is
-    possible) when it holds no element at all. `compress` adds gzip with shuffle (for
-    LBFGS's history, padded with NaN to `history_size` rows)."""
+    else one chunk for the whole dataset; fletcher32 on both, and with `compress` gzip
+    after byte shuffling (long trajectories; LBFGS's history, padded with NaN to
+    `history_size` rows). Contiguous (no checksum is possible) when it holds no element."""
     row_shape = data.shape[1:]
     layout: dict[str, object] = {}
     if math.prod(row_shape) > 1:
         layout = {"chunks": (1, *row_shape), "fletcher32": True}
-        if compress:
-            layout.update(compression="gzip", compression_opts=9, shuffle=True)
     elif data.size > 0:
         layout = {"chunks": data.shape, "fletcher32": True}
+    if compress and layout:
+        layout.update(compression="gzip", compression_opts=9, shuffle=True)
     parent.create_dataset(name, data=data.astype(dtype), track_times=False, **layout)
 
 

@@ -1,0 +1,42 @@
+import Foundation
+import LockstepJSON
+
+/// A scheduler's constructor arguments under torch's keyword names (`step_size`, `T_max`,
+/// ...), `Codable` so that a recorded `scheduler` attribute decodes into them.
+///
+/// ``torchDefaults`` holds torch's defaults; an argument torch requires is optional here and
+/// `nil` by default, and the scheduler's initializer rejects it missing with Python's message.
+public protocol SchedulerOptions: Codable, Sendable, Equatable {
+    /// The coding keys: torch's keyword names.
+    associatedtype TorchKey: CodingKey & CaseIterable
+    /// torch's defaults; required arguments `nil`.
+    static var torchDefaults: Self { get }
+}
+
+extension SchedulerOptions {
+    /// Decodes torch's keyword arguments, taking the defaults for absent ones.
+    ///
+    /// - Throws: Python's `TypeError` for a keyword the scheduler does not take, and for a
+    ///   value of the wrong type.
+    static func fromTorchArguments(_ arguments: [String: JSONValue], scheduler: String) throws -> Self {
+        let known = Set(TorchKey.allCases.map(\.stringValue))
+        if let unknown = arguments.keys.sorted().first(where: { !known.contains($0) }) {
+            throw OptimizerError(.typeError, "\(scheduler).__init__() got an unexpected keyword argument '\(unknown)'")
+        }
+        let merged = try torchObject(torchDefaults).merging(arguments) { _, given in given }
+        do {
+            return try JSONValue.object(merged).decode()
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.first?.stringValue ?? "?"
+            throw OptimizerError(.typeError, "\(scheduler) argument '\(key)' has the wrong type: \(context.debugDescription)")
+        }
+    }
+}
+
+/// A required argument, or Python's `TypeError` for calling `scheduler(...)` without it.
+func required<T>(_ value: T?, _ key: String, of scheduler: String) throws -> T {
+    guard let value else {
+        throw OptimizerError(.typeError, "\(scheduler).__init__() missing 1 required positional argument: '\(key)'")
+    }
+    return value
+}
