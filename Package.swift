@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // MARK: HDF5: the C library, and a safe Swift layer over it.
@@ -51,7 +52,9 @@ let package = Package(
         .target(name: "LockstepTestSupport", path: "Tests/LockstepTestSupport"),
         .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5", "LockstepTestSupport"]),
         .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat", "LockstepTestSupport"]),
-        .testTarget(name: "LockstepOptimTests", dependencies: ["LockstepOptim"]),
+        .testTarget(
+            name: "LockstepOptimTests",
+            dependencies: ["LockstepOptim", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(
             name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat", "LockstepTestSupport"]),
         .testTarget(
