@@ -72,7 +72,7 @@ def record(case: Case) -> Trajectory:
         param_groups += _join_groups_due(t, groups, optimizer, tensors)
         if run is not None:
             run.set_gradients(t)
-            grads = {name: _to_numpy(p.grad) for name, p in tensors.items()}
+            grads = {name: (_to_numpy(p.grad), None) for name, p in tensors.items()}
         else:
             grads = _set_gradients(case, t, tensors, gradients, rows_chooser)
         lr_rows.append(_learning_rates(optimizer, len(groups)))
