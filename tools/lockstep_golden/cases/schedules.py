@@ -3,7 +3,8 @@
 One case per scheduler (SequentialLR twice: a LinearLR warm-up followed by cosine
 annealing, or by exponential decay), mostly on the fused kernel so that the parameters
 too are bit for bit, a few on the for-loop path and in float64. `/steps/lr` records the
-schedule; OneCycleLR also cycles `betas[0]`, recorded in `/steps/betas`. The BERT
+schedule; OneCycleLR also cycles `betas[0]` (Adam family, `/steps/betas`) or `momentum` (SGD,
+RMSprop, `/steps/momentum`). The BERT
 fine-tuning schedule (`get_linear_schedule_with_warmup`) is a recipe in `references.py`.
 The training trajectory `adamw_bert_finetune_wine_*` trains a real model (`training.py`).
 """
@@ -37,11 +38,12 @@ FINETUNE_STEPS = 300
 
 def _schedule_case(
     name: str, description: str, scheduler: Scheduler, *, seed: int, optimizer: str = "AdamW",
-    dtype: str = "float32", implementation: str = "fused", steps: int = 30, **extra: object,
+    dtype: str = "float32", implementation: str = "fused", steps: int = 30,
+    options: dict[str, object] = MOVING_LR, **extra: object,
 ) -> Case:
     return Case(
         name=name, description=description, optimizer=optimizer, dtype=dtype, implementation=implementation,
-        steps=steps, seed=seed, params=WIDE, options=MOVING_LR, scheduler=scheduler, **extra,
+        steps=steps, seed=seed, params=WIDE, options=options, scheduler=scheduler, **extra,
     )
 
 
@@ -112,6 +114,18 @@ CASES: tuple[Case, ...] = (
         "AdamW, for-loop, float64, under OneCycleLR (linear, three phases): lr and betas[0] cycle",
         Scheduler("OneCycleLR", {"max_lr": 0.05, "total_steps": 32, "anneal_strategy": "linear", "three_phase": True}),
         seed=110, dtype="float64", implementation="forloop", steps=32,
+    ),
+    _schedule_case(
+        "sgd_momentum_onecyclelr_fused_f32",
+        "SGD with momentum, fused, under OneCycleLR (cos): lr and momentum cycle (/steps/momentum)",
+        Scheduler("OneCycleLR", {"max_lr": 0.1, "total_steps": 30}),
+        seed=114, optimizer="SGD", options={"lr": 0.01, "momentum": 0.9},
+    ),
+    _schedule_case(
+        "rmsprop_momentum_onecyclelr_forloop_f64",
+        "RMSprop with momentum, for-loop, float64, under OneCycleLR (linear): lr and momentum cycle",
+        Scheduler("OneCycleLR", {"max_lr": 0.01, "total_steps": 30, "anneal_strategy": "linear"}),
+        seed=115, optimizer="RMSprop", dtype="float64", implementation="forloop", options={"lr": 0.001, "momentum": 0.9},
     ),
     _schedule_case(
         "adam_onecyclelr_no_momentum_fused_f32", "Adam, fused, under OneCycleLR without cycle_momentum (lr only)",
