@@ -244,3 +244,17 @@ CASES += (
     _adam("adamw_grad_gaps_fused_avx2_f32", "AdamW, fused at AVX2, float32, with gradient gaps",
           "float32", "fused", 116, optimizer="AdamW", options=MOVING_LR, steps=24, missing_grads=GAPS, cpu_capability="avx2"),
 )
+
+# HFAdamW with the BERT grouping, gradient gaps, and a group that joins later.
+HF_DECAY = {**MOVING_LR, "weight_decay": 0.01}
+CASES += (
+    _adam("hfadamw_param_groups_f32",
+          "pytorch-transformers AdamW, float32: a second group without decay, at another lr, without bias correction",
+          "float32", "forloop", 117, optimizer="HFAdamW", options=HF_DECAY,
+          groups=two_groups({"lr": 5e-3, "weight_decay": 0.0, "correct_bias": False})),
+    _adam("hfadamw_grad_gaps_f64", "pytorch-transformers AdamW, float64, with steps where a parameter has no grad",
+          "float64", "forloop", 118, optimizer="HFAdamW", options=HF_DECAY, steps=24, missing_grads=GAPS),
+    _adam("hfadamw_added_group_f32", "pytorch-transformers AdamW, float32: a group without decay joins before step 6",
+          "float32", "forloop", 119, optimizer="HFAdamW", options=HF_DECAY, steps=24,
+          groups=two_groups({"weight_decay": 0.0}, added_at_step=6)),
+)
