@@ -8,7 +8,7 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adadelta, adafactor, adagrad, adam, adamax, asgd, lbfgs, muon, nadam, radam, rmsprop, rprop, schedules, sgd, sparse_adam
+from . import adadelta, adafactor, adagrad, adam, adamax, asgd, default_capability, lbfgs, muon, nadam, radam, rmsprop, rprop, schedules, sgd, sparse_adam
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
@@ -26,6 +26,7 @@ CASES: tuple[Case, ...] = (
     *sparse_adam.CASES,
     *lbfgs.CASES,
     *schedules.CASES,
+    *default_capability.CASES,
 )
 
 
