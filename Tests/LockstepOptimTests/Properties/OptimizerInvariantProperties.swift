@@ -59,7 +59,7 @@ struct OptimizerUnderTest: Sendable, CustomTestStringConvertible {
     init<F: TorchConstructible, D: TorchConstructible>(
         _ name: String, _: F.Type, _: D.Type, _ hyperparameters: String, gradients: Gradients = .dense,
         matricesOnly: Bool = false, hasMaximize: Bool = true, supportsGroups: Bool = true, stateAtConstruction: Bool = false,
-        stateOnFirstParameter: Bool = false, poison: PoisonRule, float32Tolerance: Double = 2e-5
+        stateOnFirstParameter: Bool = false, poison: PoisonRule = .element, float32Tolerance: Double = 2e-5
     ) where F.Scalar == Float, D.Scalar == Double {
         self.name = name
         self.gradients = gradients
