@@ -274,12 +274,6 @@ extension TensorScalar {
     }
 }
 
-/// Runs `body` for float32 and float64.
-func forBothDtypes(_ body: (any TensorScalar.Type) throws -> Void) rethrows {
-    try body(Float.self)
-    try body(Double.self)
-}
-
 /// One parameter vector and a gradient of the same length with no zero element; with
 /// `lr`, `weight_decay` and a power-of-two exponent for the laws that need them.
 struct VectorCase: Sendable, CustomStringConvertible {
