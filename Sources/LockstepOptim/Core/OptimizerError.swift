@@ -10,6 +10,7 @@ public struct OptimizerError: Error, Sendable, Equatable, CustomStringConvertibl
         case keyError = "KeyError"
         case typeError = "TypeError"
         case zeroDivisionError = "ZeroDivisionError"
+        case indexError = "IndexError"
     }
 
     public var kind: Kind

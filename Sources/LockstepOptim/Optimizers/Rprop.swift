@@ -19,6 +19,8 @@
 /// Numerics: `_single_tensor_rprop`: `η⁺`, `η⁻`, the bounds and the initial step size are
 /// rounded to `Scalar` as torch's tensors hold them; `s · f` is the only rounding, and
 /// `θ − sign(g)·s` is exact up to the final rounding. Bit-exact in float32 and float64.
+/// A NaN gradient: torch's CPU `sign(NaN)` is 0, so `g·prev = NaN` keeps the step size
+/// (factor 1) and the element does not move; `prev` keeps the NaN for one step.
 /// The foreach path computes the same values (`maximize` negates `g·g′` instead of `g`).
 ///
 /// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
@@ -164,7 +166,7 @@ public final class Rprop<Scalar: TensorScalar>: Optimizer {
             for i in 0..<parameter.count {
                 var g = o.maximize ? -grad[i] : grad[i]
                 let product = g * state.prev[i]                                   // grad.mul(prev).sign()
-                let factor: Scalar = product > 0 ? etaPlus : product < 0 ? etaMinus : product == 0 ? 1 : product
+                let factor: Scalar = product > 0 ? etaPlus : product < 0 ? etaMinus : 1   // torch.sign(NaN) is 0 on CPU
                 let stepSize = state.stepSize[i] * factor                         // step_size.mul_(sign)
                 state.stepSize[i] = Swift.min(Swift.max(stepSize, lowest), highest)   //   .clamp_(min, max)
                 if factor == etaMinus { g = 0 }                                   // grad[sign.eq(etaminus)] = 0

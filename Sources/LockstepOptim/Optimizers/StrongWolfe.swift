@@ -156,6 +156,9 @@ enum StrongWolfe {
                 (bracket[low], bracketF[low], bracketG[low], bracketGtd[low]) = (t, fNew, gNew, gtdNew)
             }
         }
+        // A NaN loss in a one-point bracket makes torch pick position 1 (`NaN <= NaN` is false)
+        // and fail with IndexError; so does this port, rather than trap.
+        guard low < bracket.count else { throw OptimizerError(.indexError, "list index out of range") }
         return Result(loss: bracketF[low], flatGrad: bracketG[low], t: bracket[low], evaluations: evaluations)
     }
 }
