@@ -27,7 +27,7 @@ public enum OptimizerRegistry {
     /// Every optimizer name a fixture may give, with the Swift type that replays it.
     public static let names: [String] = [
         "Adam", "AdamW", "HFAdamW", "SGD", "Adagrad", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
-        "Adafactor", "Muon", "SparseAdam", "LBFGS",
+        "Adafactor", "Muon", "SparseAdam", "LBFGS", "ConjugateGradient",
     ]
 
     /// Builds the optimizer named `name` over its first groups.
@@ -55,6 +55,7 @@ public enum OptimizerRegistry {
         case "Muon": return try Adapter<Muon<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "SparseAdam": return try Adapter<SparseAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         case "LBFGS": return try Adapter<LBFGS<Scalar>>(groups: groups, cpuCapability: cpuCapability)
+        case "ConjugateGradient": return try Adapter<ConjugateGradient<Scalar>>(groups: groups, cpuCapability: cpuCapability)
         default:
             throw ReplayError.invalidInput(
                 object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")

@@ -7,12 +7,14 @@ import inspect
 import torch
 from torch.optim import Optimizer
 
+from .conjugate_gradient import ConjugateGradient
 from .references import HFAdamW
 from .spec import Case, CaseError
 
 # Optimizers defined by the project (file-relative path, for the `reference` provenance).
 REFERENCE_CLASSES: dict[str, tuple[type[Optimizer], str]] = {
     "HFAdamW": (HFAdamW, "tools/lockstep_golden/references.py:HFAdamW"),
+    "ConjugateGradient": (ConjugateGradient, "tools/lockstep_golden/conjugate_gradient.py:ConjugateGradient"),
 }
 
 # How each torch.optim implementation is selected explicitly, never left to torch's default.

@@ -44,3 +44,15 @@ public func pythonRepr(_ value: Double) -> String {
     let index = digits.index(digits.startIndex, offsetBy: pointPosition)
     return sign + digits[..<index] + "." + digits[index...]
 }
+
+/// Python's `repr` of a string: single quotes, or double quotes when the string holds a
+/// single quote and no double quote; backslashes and the chosen quote escaped.
+public func pythonRepr(_ value: String) -> String {
+    let quote: Character = value.contains("'") && !value.contains("\"") ? "\"" : "'"
+    var escaped = ""
+    for character in value {
+        if character == "\\" || character == quote { escaped.append("\\") }
+        escaped.append(character)
+    }
+    return "\(quote)\(escaped)\(quote)"
+}

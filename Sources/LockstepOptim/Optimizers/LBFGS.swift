@@ -290,33 +290,7 @@ extension LBFGS {
         let options: Options
         var fma: Bool { optimizer.cpuCapability.hasFMA }
 
-        /// `_gather_flat_grad`: every gradient flattened and concatenated (zeros for a
-        /// missing one), negated when maximizing.
-        func gatherFlatGrad() -> [Scalar] {
-            let flat = params.flatMap { $0.grad ?? [Scalar](repeating: 0, count: $0.count) }
-            return options.maximize ? flat.map { -$0 } : flat
-        }
-
-        /// `_add_grad`: `p.add_(update[offset ..< offset + numel], alpha: stepSize)` per parameter.
-        func addGrad(_ stepSize: Number, _ update: [Scalar]) {
-            let alpha = stepSize.scalar
-            var offset = 0
-            for parameter in params {
-                for k in 0..<parameter.count {
-                    parameter.value[k] = TorchOps.fusedMultiplyAdd(update[offset + k], alpha, parameter.value[k], fma)
-                }
-                offset += parameter.count
-            }
-        }
-
-        /// `_directional_evaluate`: the loss and flat gradient at `x + t·d`; the parameters are `x` again after.
-        func directionalEvaluate(_ closure: () throws -> Double, x: [[Scalar]], t: Number, d: [Scalar]) throws -> (loss: Double, flatGrad: [Scalar]) {
-            addGrad(t, d)
-            let loss = try closure()
-            let flatGrad = gatherFlatGrad()
-            for (parameter, value) in zip(params, x) { parameter.value = value }
-            return (options.maximize ? -loss : loss, flatGrad)
-        }
+        var flat: FlatParameters<Scalar> { FlatParameters(params: params, maximize: options.maximize, fma: fma) }
 
         func run(_ state: inout State, closure: () throws -> Double) throws -> Double {
             let o = options
@@ -326,7 +300,7 @@ extension LBFGS {
             var loss = o.maximize ? -originalLoss : originalLoss
             var currentEvals = 1
             state.funcEvals += 1
-            var flatGrad = gatherFlatGrad()
+            var flatGrad = flat.gatherFlatGrad()
             var optimal = absMax(flatGrad) <= Scalar(o.toleranceGrad)
             if optimal { return originalLoss }
 
@@ -402,18 +376,18 @@ extension LBFGS {
                 case .strongWolfe?:
                     let xInit = params.map(\.value)
                     let result = try StrongWolfe.search(
-                        evaluate: { try directionalEvaluate(closure, x: xInit, t: $0, d: direction) },
+                        evaluate: { try flat.directionalEvaluate(closure, x: xInit, t: $0, d: direction) },
                         t: step, d: direction, f: loss, g: flatGrad, gtd: .tensor(gtd), maxLS: maxEval - currentEvals)
                     (loss, flatGrad, t, lineSearchEvals) = (result.loss, result.flatGrad, result.t, result.evaluations)
-                    addGrad(result.t, direction)
+                    flat.addGrad(result.t, direction)
                     optimal = absMax(flatGrad) <= Scalar(o.toleranceGrad)
                 case nil:
                     // No line search: a fixed step; re-evaluate unless this is the last iteration.
-                    addGrad(step, direction)
+                    flat.addGrad(step, direction)
                     if nIter != o.maxIter {
                         let value = try closure()
                         loss = o.maximize ? -value : value
-                        flatGrad = gatherFlatGrad()
+                        flatGrad = flat.gatherFlatGrad()
                         optimal = absMax(flatGrad) <= Scalar(o.toleranceGrad)
                         lineSearchEvals = 1
                     }
@@ -465,9 +439,4 @@ extension LBFGS: TorchConstructible, CPUCapabilityDependent {
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
-}
-
-/// `tensor.abs().max()`: NaN if any element is NaN.
-private func absMax<Scalar: TensorScalar>(_ values: [Scalar]) -> Scalar {
-    values.reduce(Scalar(0)) { TorchOps.maximum($0, Swift.abs($1)) }
 }

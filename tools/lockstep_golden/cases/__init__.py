@@ -8,7 +8,10 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 from __future__ import annotations
 
 from ..spec import Case
-from . import adadelta, adafactor, adagrad, adam, adamax, asgd, default_capability, lbfgs, muon, nadam, radam, rmsprop, rprop, schedules, sgd, sparse_adam
+from . import (
+    adadelta, adafactor, adagrad, adam, adamax, asgd, conjugate_gradient, default_capability, lbfgs, muon, nadam,
+    radam, rmsprop, rprop, schedules, sgd, sparse_adam,
+)
 
 CASES: tuple[Case, ...] = (
     *adam.CASES,
@@ -25,6 +28,7 @@ CASES: tuple[Case, ...] = (
     *muon.CASES,
     *sparse_adam.CASES,
     *lbfgs.CASES,
+    *conjugate_gradient.CASES,
     *schedules.CASES,
     *default_capability.CASES,
 )

@@ -43,6 +43,8 @@ CASES: tuple[Case, ...] = (
           "float64", 104, QUADRATIC, WOLFE),
     _case("lbfgs_rosenbrock_f64", "LBFGS without line search, lr 0.5, on the 6-d Rosenbrock function from (-1.2, 1, ...), float64",
           "float64", 105, ROSENBROCK, {**SHORT, "lr": 0.5}),
+    _case("lbfgs_rosenbrock_f32", "LBFGS without line search, lr 0.5, on the 6-d Rosenbrock function from (-1.2, 1, ...), float32",
+          "float32", 114, ROSENBROCK, {**SHORT, "lr": 0.5}),
     _case("lbfgs_strong_wolfe_rosenbrock_f32", "LBFGS, strong Wolfe, 6-d Rosenbrock from the standard start, float32",
           "float32", 106, ROSENBROCK, WOLFE, steps=10),
     _case("lbfgs_strong_wolfe_rosenbrock_f64", "LBFGS, strong Wolfe, 6-d Rosenbrock from the standard start, float64",
