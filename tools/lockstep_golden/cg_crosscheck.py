@@ -5,7 +5,7 @@ c1 = 1e-4, c2 = 0.4, falling back to `line_search_wolfe2`) and a sufficient-desc
 stopping when ‖g‖∞ ≤ gtol (1e-5). The reference runs with the same rule, Wolfe constants
 and gradient tolerance in float64, one `step(closure)` with enough iterations to converge;
 its other beta rules run alongside. Both must reach the same minimiser; iterations and
-function evaluations are reported side by side (a Markdown table, for docs/numerics-cg.md).
+function evaluations are reported side by side (a Markdown table, for docs/numerics/conjugate-gradient.md).
 
     tools/cg-crosscheck            print the table; exit 1 if a minimiser differs
 """

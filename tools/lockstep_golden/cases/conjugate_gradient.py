@@ -46,7 +46,7 @@ CASES: tuple[Case, ...] = (
           "float64", 206, ROSENBROCK, {**SHORT, "lr": 1e-3, "beta": "hestenes_stiefel"}),
     _case("fletcher_reeves_strong_wolfe_rosenbrock_f32", "CG, Fletcher–Reeves, strong Wolfe with c2 0.9, max_iter 4, 6-d Rosenbrock, float32 (with c2 0.1 a cubic "
           "interpolation at step 3 takes the root of an input where MKL's float32 sqrt is 1 ULP off the correctly rounded "
-          "one, which Swift's sqrt returns; see docs/numerics-cg.md)",
+          "one, which Swift's sqrt returns; see docs/numerics/conjugate-gradient.md)",
           "float32", 207, ROSENBROCK, {**WOLFE, "beta": "fletcher_reeves", "c2": 0.9}, steps=10),
     _case("polak_ribiere_plus_restart3_strong_wolfe_rosenbrock_f64",
           "CG, Polak–Ribière+, restart every 3 iterations, strong Wolfe, max_iter 4, 6-d Rosenbrock, float64",
