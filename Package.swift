@@ -44,6 +44,7 @@ let package = Package(
             name: "LockstepCLI",
             dependencies: [
                 "LockstepHarness",
+                "LockstepOptim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

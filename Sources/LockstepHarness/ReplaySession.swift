@@ -25,7 +25,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
 
     private var header: FixtureHeader { reader.header }
 
-    init(reader: FixtureReader, cpuCapability: TorchCPUCapability?, tolerance: Tolerance) throws {
+    init(reader: FixtureReader, cpuCapability: TorchCPUCapability?, parallelism: Parallelism, tolerance: Tolerance) throws {
         self.reader = reader
         self.tolerance = tolerance
         parameters = try reader.parameters.map { try Parameter(shape: $0.shape, value: reader.initial($0, as: T.self)) }
@@ -39,7 +39,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         optimizer = try OptimizerRegistry.make(
             header.optimizer,
             groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
-            cpuCapability: cpuCapability)
+            cpuCapability: cpuCapability, parallelism: parallelism)
         for (position, (index, _)) in initial.enumerated() { optimizerGroup[index] = position }
         scheduler = try Self.makeScheduler(header.scheduler, on: optimizer)
         if scheduler != nil {

@@ -19,9 +19,10 @@ public struct Parallelism: Sendable, Hashable, Codable {
     /// that, waking a worker costs more than it saves.
     public var minimumElementsPerThread: Int
 
-    /// Chunks start at multiples of this many elements (64 `Float`s are four cache lines),
-    /// so two threads never write the same cache line.
-    public static let chunkAlignment = 64
+    /// Chunks start at multiples of this many elements; the default 64 (four cache lines of
+    /// `Float`s) keeps two threads off the same cache line. Any value gives the same
+    /// results, which the tests check by splitting small tensors at odd positions.
+    public var chunkAlignment: Int
 
     /// Everything on the calling thread: the default.
     public static let serial = Parallelism(threads: 1)
@@ -29,16 +30,18 @@ public struct Parallelism: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - threads: the most threads per tensor, at least 1.
     ///   - minimumElementsPerThread: the smallest chunk worth a thread.
-    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15) {
+    ///   - chunkAlignment: chunks start at multiples of this.
+    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15, chunkAlignment: Int = 64) {
         self.threads = max(1, threads)
         self.minimumElementsPerThread = max(1, minimumElementsPerThread)
+        self.chunkAlignment = max(1, chunkAlignment)
     }
 
     /// The chunks `0..<count` is cut into: consecutive, covering it, in order.
     public func chunks(count: Int) -> [Range<Int>] {
         let parts = max(1, min(threads, count / minimumElementsPerThread))
         guard parts > 1 else { return [0..<count] }
-        let alignment = Self.chunkAlignment
+        let alignment = chunkAlignment
         let size = ((count + parts - 1) / parts + alignment - 1) / alignment * alignment
         return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
     }

@@ -1,0 +1,86 @@
+"""Joins lockstep-bench's and tools/bench_torch.py's JSON into one Markdown table.
+
+    python3 tools/bench_table.py SWIFT.json TORCH.json [--load "L1 L5 L15"] [--write docs/performance.md]
+
+Without --write it prints the table; with it, the table replaces what stands between
+`<!-- bench table: ... -->` and `<!-- end bench table -->` in that file.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def table(swift, torch, load):
+    timings = {(r["optimizer"], r["path"], r["elements"], r["threads"]): r["secondsPerStep"] for r in torch["results"]}
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} on {cpu_model()} ({os.cpu_count()} cores), "
+        f"torch {torch['torch']} (CPU capability {torch['capability']}); load average (1, 5, 15 min) "
+        f"when the run ended: {load or 'not recorded'}. Times are medians over ≥ 1 s of steps.",
+        "",
+        "| optimizer | bytes/elem | elements | threads | Swift ms/step | Swift GB/s | roofline GB/s | of roofline "
+        "| torch fused ms | torch foreach ms | torch for-loop ms | Swift ÷ torch fused |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def ms(key):
+        value = timings.get(key)
+        return f"{value * 1e3:.2f}" if value is not None else "—"
+
+    for r in swift:
+        key = (r["optimizer"], r["elements"], r["threads"])
+        fused = timings.get((r["optimizer"], "fused") + key[1:])
+        ratio = f"{r['secondsPerStep'] / fused:.2f}×" if fused else "—"
+        fraction = r["gigabytesPerSecond"] / r["triadGigabytesPerSecond"]
+        lines.append(
+            f"| {r['optimizer']} | {r['bytesPerElement']} | {r['elements'] / 1e6:g}M | {r['threads']} "
+            f"| {r['secondsPerStep'] * 1e3:.2f} | {r['gigabytesPerSecond']:.1f} | {r['triadGigabytesPerSecond']:.1f} "
+            f"| {fraction * 100:.0f} % | {ms((r['optimizer'], 'fused') + key[1:])} "
+            f"| {ms((r['optimizer'], 'foreach') + key[1:])} | {ms((r['optimizer'], 'forloop') + key[1:])} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("swift")
+    parser.add_argument("torch")
+    parser.add_argument("--load")
+    parser.add_argument("--write")
+    args = parser.parse_args()
+    with open(args.swift) as file:
+        swift = json.load(file)
+    with open(args.torch) as file:
+        torch = json.load(file)
+    text = table(swift, torch, args.load)
+    if not args.write:
+        print(text)
+        return
+    with open(args.write) as file:
+        document = file.read()
+    pattern = re.compile(r"(<!-- bench table: .*? -->\n).*?(<!-- end bench table -->)", re.S)
+    document, count = pattern.subn(lambda m: m.group(1) + text + "\n" + m.group(2), document)
+    if count != 1:
+        sys.exit(f"bench_table: no bench table markers in {args.write}")
+    with open(args.write + ".tmp", "w") as file:
+        file.write(document)
+    os.replace(args.write + ".tmp", args.write)
+    print(text)
+    print(f"bench_table: updated {args.write}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
