@@ -1,6 +1,7 @@
 """Joins lockstep-bench's and tools/bench_torch.py's JSON into one Markdown table.
 
-    python3 tools/bench_table.py SWIFT.json TORCH.json [--load "L1 L5 L15"] [--write docs/performance.md]
+    python3 tools/bench_table.py SWIFT.json TORCH.json [--verify VERIFY.json] [--load "L1 L5 L15"]
+        [--target-cpu NAME] [--write docs/performance.md]
 
 Without --write it prints the table; with it, the table replaces what stands between
 `<!-- bench table: ... -->` and `<!-- end bench table -->` in that file.
@@ -25,16 +26,18 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
-def table(swift, torch, load):
+def table(swift, torch, load, target_cpu):
     timings = {(r["optimizer"], r["path"], r["elements"], r["threads"]): r["secondsPerStep"] for r in torch["results"]}
+    fastest = {(r["optimizer"], r["path"], r["elements"], r["threads"]): r["fastestStep"] for r in torch["results"]}
     lines = [
-        f"Measured {datetime.date.today().isoformat()} on {cpu_model()} ({os.cpu_count()} cores), "
-        f"torch {torch['torch']} (CPU capability {torch['capability']}); load average (1, 5, 15 min) "
-        f"when the run ended: {load or 'not recorded'}. Times are medians over ≥ 1 s of steps.",
+        f"Measured {datetime.date.today().isoformat()} on {cpu_model()} ({os.cpu_count()} cores); Swift built with "
+        f"`-target-cpu {target_cpu or '?'}`; torch {torch['torch']} (CPU capability {torch['capability']}); "
+        f"load average (1, 5, 15 min) when the run ended: {load or 'not recorded'}. Times are medians over "
+        "≥ 1 s of steps; the last column compares the fastest steps, which other load disturbs least.",
         "",
         "| optimizer | bytes/elem | elements | threads | Swift ms/step | Swift GB/s | roofline GB/s | of roofline "
-        "| torch fused ms | torch foreach ms | torch for-loop ms | Swift ÷ torch fused |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| torch fused ms | torch foreach ms | torch for-loop ms | Swift ÷ torch fused | fastest ÷ fastest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def ms(key):
@@ -45,12 +48,28 @@ def table(swift, torch, load):
         key = (r["optimizer"], r["elements"], r["threads"])
         fused = timings.get((r["optimizer"], "fused") + key[1:])
         ratio = f"{r['secondsPerStep'] / fused:.2f}×" if fused else "—"
+        best = fastest.get((r["optimizer"], "fused") + key[1:])
+        best_ratio = f"{r['fastestStep'] / best:.2f}×" if best else "—"
         fraction = r["gigabytesPerSecond"] / r["triadGigabytesPerSecond"]
         lines.append(
             f"| {r['optimizer']} | {r['bytesPerElement']} | {r['elements'] / 1e6:g}M | {r['threads']} "
             f"| {r['secondsPerStep'] * 1e3:.2f} | {r['gigabytesPerSecond']:.1f} | {r['triadGigabytesPerSecond']:.1f} "
             f"| {fraction * 100:.0f} % | {ms((r['optimizer'], 'fused') + key[1:])} "
-            f"| {ms((r['optimizer'], 'foreach') + key[1:])} | {ms((r['optimizer'], 'forloop') + key[1:])} | {ratio} |")
+            f"| {ms((r['optimizer'], 'foreach') + key[1:])} | {ms((r['optimizer'], 'forloop') + key[1:])} | {ratio} "
+            f"| {best_ratio} |")
+    return "\n".join(lines)
+
+
+def verify_table(results):
+    lines = [
+        "| steps | elements | file MB | `verify --exact` s | h5py read s | h5py ÷ verify | verify peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['steps']} | {r['elements'] / 1e6:g}M | {r['fileBytes'] / 1e6:.0f} | {r['verifySeconds']:.2f} "
+            f"| {r['h5pySeconds']:.2f} | {r['h5pySeconds'] / r['verifySeconds'] * 100:.0f} % "
+            f"| {r['verifyPeakRSSKiB'] / 1024:.0f} |")
     return "\n".join(lines)
 
 
@@ -58,14 +77,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("swift")
     parser.add_argument("torch")
+    parser.add_argument("--verify")
     parser.add_argument("--load")
+    parser.add_argument("--target-cpu")
     parser.add_argument("--write")
     args = parser.parse_args()
     with open(args.swift) as file:
         swift = json.load(file)
     with open(args.torch) as file:
         torch = json.load(file)
-    text = table(swift, torch, args.load)
+    text = table(swift, torch, args.load, args.target_cpu)
+    if args.verify:
+        with open(args.verify) as file:
+            text += "\n\nVerification of AdamW (fused, float32) trajectories of one 1M-element parameter:\n\n"
+            text += verify_table(json.load(file))
     if not args.write:
         print(text)
         return

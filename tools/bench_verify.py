@@ -15,6 +15,7 @@ medians and the fraction h5py time ÷ verify time.
     python tools/bench_verify.py [--out /tmp/lockstep-bench] [--steps 10,100] [--elements 1000000]
 """
 import argparse
+import json
 import re
 import statistics
 import subprocess
@@ -68,7 +69,9 @@ def main():
     parser.add_argument("--steps", default="10,100")
     parser.add_argument("--elements", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", help="also write the results to this file (for tools/bench_table.py)")
     args = parser.parse_args()
+    results = []
     args.out.mkdir(parents=True, exist_ok=True)
     print("| steps | elements | file MB | verify s | h5py read s | h5py ÷ verify | verify peak RSS MB |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
@@ -83,6 +86,12 @@ def main():
         h5py_time = statistics.median(h5py_runs)
         print(f"| {steps} | {args.elements} | {path.stat().st_size / 1e6:.0f} | {verify_time:.2f} | {h5py_time:.2f} "
               f"| {h5py_time / verify_time * 100:.0f} % | {rss / 1024:.0f} |", flush=True)
+        results.append({"steps": steps, "elements": args.elements, "fileBytes": path.stat().st_size,
+                        "verifySeconds": verify_time, "h5pySeconds": h5py_time, "verifyPeakRSSKiB": rss,
+                        "threads": args.threads, "hdf5": {"h5py": h5py.version.hdf5_version}})
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=1)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ struct LockstepBench: ParsableCommand {
         }
     }
 
-    /// Times `benchCase` and the triad over the same bytes, alternating them in rounds so
-    /// that both see the same machine load.
+    /// Times `benchCase` and the triads over the same bytes, alternating them in rounds so
+    /// that all see the same machine load.
     private func measure(_ benchCase: BenchCase, size: Int, threads: Int) throws -> Result {
         let parallelism = Parallelism(threads: threads)
         let parameter = Parameter((0..<size).map { Float(($0 &* 7919) % 2001 - 1000) * 1e-3 })
@@ -74,10 +74,13 @@ struct LockstepBench: ParsableCommand {
         var streamTimes: [Double] = []
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(seconds)
+        // Rounds of five steps, then five passes of each triad: the medians are of
+        // back-to-back runs (a 1M-element step fits in the L3 cache, as in torch's loop),
+        // and every kind sees the same machine load.
         while stepTimes.count < 10 || clock.now < deadline {
-            stepTimes.append(try Self.time(clock) { try optimizer.step() })
-            triadTimes.append(Self.time(clock) { triad.inPlace(parallelism, scale: 0.5) })
-            streamTimes.append(Self.time(clock) { triad.stream(parallelism, scale: 3) })
+            for _ in 0..<5 { stepTimes.append(try Self.time(clock) { try optimizer.step() }) }
+            for _ in 0..<5 { triadTimes.append(Self.time(clock) { triad.inPlace(parallelism, scale: 0.5) }) }
+            for _ in 0..<5 { streamTimes.append(Self.time(clock) { triad.stream(parallelism, scale: 3) }) }
         }
         let step = Self.median(stepTimes)
         let triadTime = Self.median(triadTimes)

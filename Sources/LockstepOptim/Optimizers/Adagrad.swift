@@ -219,18 +219,36 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func elements(_ b: Buffers, _ range: Range<Int>, _ k: Coefficients) {
-        for i in range {
-            // Every operand is loaded first: the flags choose values, not memory accesses.
-            let (theta, loaded, previous) = (b.p[i], b.g[i], b.s[i])
-            var g = k.maximize ? -loaded : loaded
-            if k.decays {
-                g = TorchOps.fusedMultiplyAdd(theta, k.weightDecay, g, k.fma)      // grad.add(param, alpha=wd)
-            }
-            let sum = TorchOps.fusedMultiplyAdd(g, g, previous, k.fma)            // state_sum.addcmul_(grad, grad, value=1)
-            let std = sum.squareRoot() + k.eps                                   // state_sum.sqrt().add_(eps)
-            b.s[i] = sum
-            b.p[i] = theta + k.negativeLR * g / std                             // param.addcdiv_(grad, std, value=-clr)
+        guard k.fma, !k.maximize else {
+            for i in range { element(i, b, k) }
+            return
         }
+        // The usual configurations, with constant flags: the loop computes only what they
+        // need instead of every alternative and a select.
+        if k.decays {
+            let k = Coefficients(
+                negativeLR: k.negativeLR, weightDecay: k.weightDecay, eps: k.eps, maximize: false, decays: true, fma: true)
+            for i in range { element(i, b, k) }
+        } else {
+            let k = Coefficients(
+                negativeLR: k.negativeLR, weightDecay: k.weightDecay, eps: k.eps, maximize: false, decays: false, fma: true)
+            for i in range { element(i, b, k) }
+        }
+    }
+
+    /// Element `i`, in `_single_tensor_adagrad`'s order.
+    @inline(__always)
+    private static func element(_ i: Int, _ b: Buffers, _ k: Coefficients) {
+        // Every operand is loaded first: the flags choose values, not memory accesses.
+        let (theta, loaded, previous) = (b.p[i], b.g[i], b.s[i])
+        var g = k.maximize ? -loaded : loaded
+        if k.decays {
+            g = TorchOps.fusedMultiplyAdd(theta, k.weightDecay, g, k.fma)          // grad.add(param, alpha=wd)
+        }
+        let sum = TorchOps.fusedMultiplyAdd(g, g, previous, k.fma)                // state_sum.addcmul_(grad, grad, value=1)
+        let std = sum.squareRoot() + k.eps                                       // state_sum.sqrt().add_(eps)
+        b.s[i] = sum
+        b.p[i] = theta + k.negativeLR * g / std                                  // param.addcdiv_(grad, std, value=-clr)
     }
 }
 

@@ -93,9 +93,15 @@ enum AdamKernel {
         let fma: Bool
 
         init<Scalar>(_ o: Adam<Scalar>.Options, fma: Bool) {
-            maximize = o.maximize
-            decoupledDecay = o.weightDecay != 0 && o.decoupledWeightDecay
-            l2 = o.weightDecay != 0 && !o.decoupledWeightDecay
+            self.init(
+                maximize: o.maximize, decoupledDecay: o.weightDecay != 0 && o.decoupledWeightDecay,
+                l2: o.weightDecay != 0 && !o.decoupledWeightDecay, fma: fma)
+        }
+
+        init(maximize: Bool, decoupledDecay: Bool, l2: Bool, fma: Bool) {
+            self.maximize = maximize
+            self.decoupledDecay = decoupledDecay
+            self.l2 = l2
             self.fma = fma
         }
     }
@@ -139,7 +145,21 @@ enum AdamKernel {
         _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
     ) {
         let body = range.clamped(to: range.lowerBound..<max(range.lowerBound, bodyEnd))
-        if b.vmax == nil {
+        if b.vmax == nil, f.fma, !f.maximize {
+            // The usual configurations, with constant flags: the loop computes only what
+            // they need instead of every alternative and a select.
+            let (decoupled, l2) = (f.decoupledDecay, f.l2)
+            if decoupled {
+                let f = Flags(maximize: false, decoupledDecay: true, l2: false, fma: true)
+                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+            } else if l2 {
+                let f = Flags(maximize: false, decoupledDecay: false, l2: true, fma: true)
+                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+            } else {
+                let f = Flags(maximize: false, decoupledDecay: false, l2: false, fma: true)
+                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+            }
+        } else if b.vmax == nil {
             for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
         } else {
             for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: true) }

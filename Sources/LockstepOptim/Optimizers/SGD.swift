@@ -200,9 +200,15 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         let fma: Bool
 
         init(_ o: Options, startsBuffer: Bool, fma: Bool) {
-            maximize = o.maximize
-            weightDecay = o.weightDecay != 0
-            nesterov = o.nesterov
+            self.init(
+                maximize: o.maximize, weightDecay: o.weightDecay != 0, nesterov: o.nesterov, startsBuffer: startsBuffer,
+                fma: fma)
+        }
+
+        init(maximize: Bool, weightDecay: Bool, nesterov: Bool, startsBuffer: Bool, fma: Bool) {
+            self.maximize = maximize
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
             self.startsBuffer = startsBuffer
             self.fma = fma
         }
@@ -244,6 +250,16 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         switch (b.buffer != nil, f.startsBuffer) {
         case (false, _): for i in body { element(i, b, f, k, momentum: false, starts: false, epilogue: false) }
         case (true, true): for i in body { element(i, b, f, k, momentum: true, starts: true, epilogue: false) }
+        case (true, false) where f.fma && !f.maximize && !f.nesterov:
+            // The usual configuration, with constant flags: the loop computes only what
+            // they need instead of every alternative and a select.
+            if f.weightDecay {
+                let f = Flags(maximize: false, weightDecay: true, nesterov: false, startsBuffer: false, fma: true)
+                for i in body { element(i, b, f, k, momentum: true, starts: false, epilogue: false) }
+            } else {
+                let f = Flags(maximize: false, weightDecay: false, nesterov: false, startsBuffer: false, fma: true)
+                for i in body { element(i, b, f, k, momentum: true, starts: false, epilogue: false) }
+            }
         case (true, false): for i in body { element(i, b, f, k, momentum: true, starts: false, epilogue: false) }
         }
         for i in body.upperBound..<range.upperBound {
