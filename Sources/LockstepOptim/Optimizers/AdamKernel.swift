@@ -21,6 +21,11 @@ import Foundation
 ///
 /// Scalar coefficients are computed in `Double` (Python floats in the for-loop path, C++
 /// doubles in the fused kernel) and rounded to the tensor's type where the kernel uses them.
+///
+/// Both paths are one element function: the for-loop path's ops round exactly as the fused
+/// kernel's SIMD body does, and differ only in `bias_correction2 ** 0.5`. The loop over a
+/// tensor is written for the compiler to vectorise (docs/performance.md), and may be split
+/// across threads: the fused regions are positions in the whole tensor, never in a chunk.
 enum AdamKernel {
     enum Path: Equatable {
         case forLoop(TorchCPUCapability)
