@@ -192,6 +192,7 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
             negativeLR: Scalar(-(o.lr / decay)), weightDecay: Scalar(o.weightDecay), eps: Scalar(o.eps),
             maximize: o.maximize, decays: o.weightDecay != 0, fma: fma)
         let count = param.count
+        guard count > 0 else { return }  // an empty array may have no buffer address
         param.withUnsafeMutableBufferPointer { p in
             grad.withUnsafeBufferPointer { g in
                 state.sum.withUnsafeMutableBufferPointer { s in

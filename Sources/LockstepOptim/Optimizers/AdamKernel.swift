@@ -39,6 +39,7 @@ enum AdamKernel {
         path: Path, parallelism: Parallelism = .serial
     ) {
         let count = param.count
+        guard count > 0 else { return }  // an empty array may have no buffer address
         let k: Coefficients<Scalar>
         let flags: Flags
         // Where the fused kernel's regions begin (see the type's documentation); the

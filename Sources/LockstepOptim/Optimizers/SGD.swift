@@ -228,6 +228,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         _ epilogueStart: Int, _ parallelism: Parallelism
     ) {
         let count = param.count
+        guard count > 0 else { return }  // an empty array may have no buffer address
         param.withUnsafeMutableBufferPointer { p in
             grad.withUnsafeBufferPointer { g in
                 buffer.withUnsafeMutableBufferPointer { b in

@@ -26,6 +26,18 @@ struct ParallelismTests {
         #expect(Parallelism(threads: 4).chunks(count: 200_000).count == 4)
     }
 
+    @Test func anEmptyTensorStepsWithoutTouchingMemory() throws {
+        let p = Parameter<Float>([])
+        try p.setGrad([])
+        for optimizer in [
+            try AdamW([p], fused: true) as any Optimizer, try SGD([p], momentum: 0.9, fused: true), try Adagrad([p]),
+        ] {
+            try optimizer.step()
+            try optimizer.step()
+        }
+        #expect(p.value.isEmpty)
+    }
+
     /// Splits that cut SIMD blocks and the fused kernels' tails at odd positions.
     static let splits = [
         Parallelism(threads: 2, minimumElementsPerThread: 1, chunkAlignment: 1),
