@@ -1,7 +1,11 @@
 """Joins lockstep-bench's and tools/bench_torch.py's JSON into one Markdown table.
 
-    python3 tools/bench_table.py SWIFT.json TORCH.json [--verify VERIFY.json] [--load "L1 L5 L15"]
-        [--target-cpu NAME] [--write docs/performance.md]
+    python3 tools/bench_table.py --swift S1.json [S2.json ...] --torch T1.json [T2.json ...]
+        [--verify VERIFY.json] [--load "L1 L5 L15"] [--target-cpu NAME] [--write docs/performance.md]
+
+With several runs of a side (tools/bench alternates Swift and torch runs), each case takes
+the run with the lowest median: the machine is shared, and another process slows a run
+down, never up.
 
 Without --write it prints the table; with it, the table replaces what stands between
 `<!-- bench table: ... -->` and `<!-- end bench table -->` in that file.
@@ -26,14 +30,30 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
+def load_json(path):
+    with open(path) as file:
+        return json.load(file)
+
+
+def best_of(runs, key_fields):
+    """Per case (in the first run's order), the result with the lowest median time."""
+    best = {}
+    for run in runs:
+        for result in run:
+            key = tuple(result[field] for field in key_fields)
+            if key not in best or result["secondsPerStep"] < best[key]["secondsPerStep"]:
+                best[key] = result
+    return [best[tuple(r[field] for field in key_fields)] for r in runs[0]]
+
+
 def table(swift, torch, load, target_cpu):
     timings = {(r["optimizer"], r["path"], r["elements"], r["threads"]): r["secondsPerStep"] for r in torch["results"]}
     fastest = {(r["optimizer"], r["path"], r["elements"], r["threads"]): r["fastestStep"] for r in torch["results"]}
     lines = [
         f"Measured {datetime.date.today().isoformat()} on {cpu_model()} ({os.cpu_count()} cores); Swift built with "
         f"`-target-cpu {target_cpu or '?'}`; torch {torch['torch']} (CPU capability {torch['capability']}); "
-        f"load average (1, 5, 15 min) when the run ended: {load or 'not recorded'}. Times are medians over "
-        "≥ 1 s of steps; the last column compares the fastest steps, which other load disturbs least.",
+        f"load average (1, 5, 15 min) before → after the whole run: {load or 'not recorded'}. Times are medians over "
+        "≥ 1 s of steps, the lower of two runs of each side; the last column compares the fastest steps.",
         "",
         "| optimizer | bytes/elem | elements | threads | Swift ms/step | Swift GB/s | roofline GB/s | of roofline "
         "| torch fused ms | torch foreach ms | torch for-loop ms | Swift ÷ torch fused | fastest ÷ fastest |",
@@ -75,17 +95,17 @@ def verify_table(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("swift")
-    parser.add_argument("torch")
+    parser.add_argument("--swift", nargs="+", required=True)
+    parser.add_argument("--torch", nargs="+", required=True)
     parser.add_argument("--verify")
     parser.add_argument("--load")
     parser.add_argument("--target-cpu")
     parser.add_argument("--write")
     args = parser.parse_args()
-    with open(args.swift) as file:
-        swift = json.load(file)
-    with open(args.torch) as file:
-        torch = json.load(file)
+    swift = best_of([load_json(path) for path in args.swift], ("optimizer", "elements", "threads"))
+    torch_runs = [load_json(path) for path in args.torch]
+    torch = dict(torch_runs[0], results=best_of(
+        [run["results"] for run in torch_runs], ("optimizer", "path", "elements", "threads")))
     text = table(swift, torch, args.load, args.target_cpu)
     if args.verify:
         with open(args.verify) as file:

@@ -7,6 +7,8 @@ struct BenchCase {
     /// What is read and written per element, for the report.
     let traffic: String
     let bytesPerElement: Int
+    /// The tensors updated in place (each read and written); the gradient is read besides.
+    var writtenTensors: Int { (bytesPerElement / 4 - 1) / 2 }
     let make: (Parameter<Float>, Parallelism) throws -> any ParallelOptimizer
 
     /// The cases of the issue: torch's fused CPU kernels, which the Swift fused paths

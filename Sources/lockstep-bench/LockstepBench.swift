@@ -9,7 +9,7 @@ import LockstepOptim
 struct LockstepBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lockstep-bench",
-        abstract: "Time Lockstep's optimizer steps (fused paths, float32) against a STREAM-style triad roofline.")
+        abstract: "Time Lockstep's optimizer steps (fused paths, float32) against a STREAM-style roofline with the same access pattern.")
 
     @Option(help: "Parameter sizes in elements, comma-separated.")
     var sizes = "1000000,10000000"
@@ -55,7 +55,7 @@ struct LockstepBench: ParsableCommand {
         }
     }
 
-    /// Times `benchCase` and the triads over the same bytes, alternating them in rounds so
+    /// Times `benchCase` and the roofline kernels over the same bytes, alternating them in rounds so
     /// that all see the same machine load.
     private func measure(_ benchCase: BenchCase, size: Int, threads: Int) throws -> Result {
         let parallelism = Parallelism(threads: threads)
@@ -63,24 +63,26 @@ struct LockstepBench: ParsableCommand {
         try parameter.setGrad((0..<size).map { Float(($0 &* 104_729) % 2001 - 1000) * 1e-4 })
         let optimizer = try benchCase.make(parameter, parallelism)
         let bytes = benchCase.bytesPerElement * size
-        var triad = Triad(bytes: bytes)
+        let roofline = Roofline(elements: size, writes: benchCase.writtenTensors)
         for _ in 0..<3 {
             try optimizer.step()
-            triad.inPlace(parallelism, scale: 0.5)
-            triad.stream(parallelism, scale: 3)
+            roofline.roofline(parallelism, scale: 0.5)
+            roofline.stream(parallelism)
         }
         var stepTimes: [Double] = []
         var triadTimes: [Double] = []
         var streamTimes: [Double] = []
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(seconds)
-        // Rounds of five steps, then five passes of each triad: the medians are of
+        // Rounds of five steps, then five or six passes of each roofline kernel: the medians are of
         // back-to-back runs (a 1M-element step fits in the L3 cache, as in torch's loop),
         // and every kind sees the same machine load.
         while stepTimes.count < 10 || clock.now < deadline {
             for _ in 0..<5 { stepTimes.append(try Self.time(clock) { try optimizer.step() }) }
-            for _ in 0..<5 { triadTimes.append(Self.time(clock) { triad.inPlace(parallelism, scale: 0.5) }) }
-            for _ in 0..<5 { streamTimes.append(Self.time(clock) { triad.stream(parallelism, scale: 3) }) }
+            for pass in 0..<6 {
+                triadTimes.append(Self.time(clock) { roofline.roofline(parallelism, scale: pass % 2 == 0 ? 0.5 : -0.5) })
+            }
+            for _ in 0..<5 { streamTimes.append(Self.time(clock) { roofline.stream(parallelism) }) }
         }
         let step = Self.median(stepTimes)
         let triadTime = Self.median(triadTimes)
@@ -88,8 +90,8 @@ struct LockstepBench: ParsableCommand {
             optimizer: benchCase.name, elements: size, threads: threads, bytesPerElement: benchCase.bytesPerElement,
             secondsPerStep: step, fastestStep: stepTimes.min()!, steps: stepTimes.count,
             gigabytesPerSecond: Double(bytes) / step / 1e9,
-            triadGigabytesPerSecond: Double(triad.bytesPerPass) / triadTime / 1e9,
-            streamTriadGigabytesPerSecond: Double(triad.bytesPerPass) / Self.median(streamTimes) / 1e9)
+            triadGigabytesPerSecond: Double(roofline.bytesPerPass) / triadTime / 1e9,
+            streamTriadGigabytesPerSecond: Double(roofline.streamBytesPerPass) / Self.median(streamTimes) / 1e9)
     }
 
     private static func time(_ clock: ContinuousClock, _ body: () throws -> Void) rethrows -> Double {
@@ -124,9 +126,9 @@ struct Result: Codable {
     let fastestStep: Double
     let steps: Int
     let gigabytesPerSecond: Double
-    /// The roofline: the in-place triad.
+    /// The roofline: the step's access pattern with a triad's arithmetic (see ``Roofline``).
     let triadGigabytesPerSecond: Double
-    /// STREAM's triad as STREAM counts it (see ``Triad``).
+    /// STREAM's triad as STREAM counts it (see ``Roofline``).
     let streamTriadGigabytesPerSecond: Double
 
     var rooflineFraction: Double { gigabytesPerSecond / triadGigabytesPerSecond }

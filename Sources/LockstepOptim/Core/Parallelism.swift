@@ -75,3 +75,15 @@ public protocol ParallelOptimizer: Optimizer {
     /// How each tensor's loop is split; ``Parallelism/serial`` by default.
     var parallelism: Parallelism { get set }
 }
+
+/// Where a loop over `range` should start its vectorised part: the first index at which
+/// `base + index` lies on a 64-byte boundary (a cache line, and an AVX-512 vector), or the
+/// range's end. Large arrays of one type share their offset from a cache line, so one
+/// split aligns every stream; a vector load across two cache lines costs twice. Splitting
+/// a loop changes no result: each element depends on its own values and global position.
+func firstAlignedIndex<Scalar>(_ base: UnsafePointer<Scalar>, in range: Range<Int>) -> Int {
+    let stride = MemoryLayout<Scalar>.stride
+    let misalignment = Int(bitPattern: base + range.lowerBound) & 63
+    guard misalignment != 0, misalignment % stride == 0 else { return range.lowerBound }
+    return min(range.upperBound, range.lowerBound + (64 - misalignment) / stride)
+}

@@ -220,6 +220,13 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func elements(_ b: Buffers, _ range: Range<Int>, _ k: Coefficients) {
+        let aligned = firstAlignedIndex(b.p, in: range)
+        loops(b, range.lowerBound..<aligned, k)
+        loops(b, aligned..<range.upperBound, k)
+    }
+
+    @inline(__always)
+    private static func loops(_ b: Buffers, _ range: Range<Int>, _ k: Coefficients) {
         guard k.fma, !k.maximize else {
             for i in range { element(i, b, k) }
             return

@@ -150,6 +150,15 @@ enum AdamKernel {
     static func elements<Scalar: TensorScalar>(
         _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
     ) {
+        let aligned = firstAlignedIndex(b.p, in: range)
+        loops(b, range.lowerBound..<aligned, k, f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+        loops(b, aligned..<range.upperBound, k, f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+    }
+
+    @inline(__always)
+    private static func loops<Scalar: TensorScalar>(
+        _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
+    ) {
         let body = range.clamped(to: range.lowerBound..<max(range.lowerBound, bodyEnd))
         if b.vmax == nil, f.fma, !f.maximize {
             // The usual configurations, with constant flags: the loop computes only what

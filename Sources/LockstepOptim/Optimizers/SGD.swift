@@ -246,6 +246,13 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func elements(_ b: Buffers, _ range: Range<Int>, _ f: Flags, _ k: Coefficients, epilogueStart: Int) {
+        let aligned = firstAlignedIndex(b.p, in: range)
+        loops(b, range.lowerBound..<aligned, f, k, epilogueStart: epilogueStart)
+        loops(b, aligned..<range.upperBound, f, k, epilogueStart: epilogueStart)
+    }
+
+    @inline(__always)
+    private static func loops(_ b: Buffers, _ range: Range<Int>, _ f: Flags, _ k: Coefficients, epilogueStart: Int) {
         let body = range.lowerBound..<max(range.lowerBound, min(range.upperBound, epilogueStart))
         // One loop per way the buffer is used, so that no store depends on a flag.
         switch (b.buffer != nil, f.startsBuffer) {
