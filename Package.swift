@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "verify", targets: ["verify"]),
+        .executable(name: "lockstep-bench", targets: ["lockstep-bench"]),
         .library(name: "LockstepOptim", targets: ["LockstepOptim"]),
         .library(name: "LockstepHarness", targets: ["LockstepHarness"]),
     ],
@@ -43,10 +44,18 @@ let package = Package(
             name: "LockstepCLI",
             dependencies: [
                 "LockstepHarness",
+                "LockstepOptim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "verify", dependencies: ["LockstepCLI"]),
+
+        // MARK: `lockstep-bench`: optimizer steps against a memory-bandwidth roofline
+        // (`bash tools/bench` builds it in release mode; it is not a test).
+        .executableTarget(
+            name: "lockstep-bench",
+            dependencies: ["LockstepOptim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: Tests mirror the targets; LockstepTestSupport holds what they share.
         .target(name: "LockstepTestSupport", path: "Tests/LockstepTestSupport"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LockstepFormat
 import LockstepHarness
+import LockstepOptim
 
 /// `verify`: replays golden fixtures through the Swift optimizers and judges them.
 public struct VerifyCommand: ParsableCommand {
@@ -65,8 +66,14 @@ extension VerifyCommand {
         @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
         var json: String?
 
+        @Option(help: ArgumentHelp(
+            "Split each large tensor's step across this many threads (Adam, AdamW, SGD, Adagrad); the results are the same.",
+            valueName: "n"))
+        var threads = 1
+
         public func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
+            if threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
         }
 
         public init() {}
@@ -90,7 +97,9 @@ extension VerifyCommand {
             for path in fixtures {
                 do {
                     let reader = try FixtureReader(path: path)
-                    let replay = Replay(tolerance: bounds.tolerance(for: reader.header), teacherForcing: teacherForcing)
+                    let replay = Replay(
+                        tolerance: bounds.tolerance(for: reader.header), teacherForcing: teacherForcing,
+                        parallelism: Parallelism(threads: threads))
                     let result = try replay.run(reader)
                     report.result(result)
                     outcome.results.append(result)

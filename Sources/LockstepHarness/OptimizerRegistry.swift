@@ -20,6 +20,8 @@ public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
     func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws
     /// The state keys of a parameter in group `index`.
     func stateKeys(group index: Int) -> [String]
+    /// Splits the element loops across threads, where the optimizer can (``ParallelOptimizer``).
+    func setParallelism(_ parallelism: Parallelism)
 }
 
 /// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
@@ -35,6 +37,15 @@ public enum OptimizerRegistry {
     /// - Throws: ``ReplayError/invalidInput`` for an unknown name, and the optimizer's own
     ///   errors (torch's messages) for rejected hyperparameters.
     public static func make<Scalar: TensorScalar>(
+        _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
+        cpuCapability: TorchCPUCapability?, parallelism: Parallelism = .serial
+    ) throws -> any ReplayableOptimizer<Scalar> {
+        let optimizer = try make(name, groups: groups, cpuCapability: cpuCapability)
+        optimizer.setParallelism(parallelism)
+        return optimizer
+    }
+
+    private static func make<Scalar: TensorScalar>(
         _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
         cpuCapability: TorchCPUCapability?
     ) throws -> any ReplayableOptimizer<Scalar> {
@@ -77,6 +88,14 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
         if let cpuCapability, let dependent = optimizer as? any CPUCapabilityDependent {
             Self.setCapability(dependent, cpuCapability)
         }
+    }
+
+    func setParallelism(_ parallelism: Parallelism) {
+        if let parallel = optimizer as? any ParallelOptimizer { Self.setParallelism(parallel, parallelism) }
+    }
+
+    private static func setParallelism(_ optimizer: some ParallelOptimizer, _ parallelism: Parallelism) {
+        optimizer.parallelism = parallelism
     }
 
     private static func setCapability(_ optimizer: some CPUCapabilityDependent, _ capability: TorchCPUCapability) {

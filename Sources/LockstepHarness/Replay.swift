@@ -9,10 +9,14 @@ import LockstepOptim
 public struct Replay: Sendable {
     public var tolerance: Tolerance
     public var teacherForcing: Bool
+    /// How the optimizers that can split a tensor across threads do so; the results are
+    /// the same bits whatever the split.
+    public var parallelism: Parallelism
 
-    public init(tolerance: Tolerance, teacherForcing: Bool = false) {
+    public init(tolerance: Tolerance, teacherForcing: Bool = false, parallelism: Parallelism = .serial) {
         self.tolerance = tolerance
         self.teacherForcing = teacherForcing
+        self.parallelism = parallelism
     }
 
     /// Verifies the fixture opened in `reader`.
@@ -35,7 +39,8 @@ public struct Replay: Sendable {
     private func run<T: TensorScalar & FixtureScalar>(_ reader: FixtureReader, as _: T.Type) throws -> VerificationResult {
         let header = reader.header
         try checkImplementation(header)
-        var session = try ReplaySession<T>(reader: reader, cpuCapability: try cpuCapability(header), tolerance: tolerance)
+        var session = try ReplaySession<T>(
+            reader: reader, cpuCapability: try cpuCapability(header), parallelism: parallelism, tolerance: tolerance)
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         for step in 1...header.steps {
             try session.addGroups(joiningAt: step)

@@ -20,12 +20,14 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     private(set) var comparisons: [[TensorComparison]]
     /// For each fixture group that has joined, its index in the optimizer.
     private var optimizerGroup: [Int: Int] = [:]
-    private var buffer: [T] = []
+    /// Reused row buffers, one per row size: a parameter's rows and its scalar `step`'s
+    /// alternate, and one buffer for both would be reallocated at every read.
+    private var rows: [Int: [T]] = [:]
     private var mask: [Bool] = []
 
     private var header: FixtureHeader { reader.header }
 
-    init(reader: FixtureReader, cpuCapability: TorchCPUCapability?, tolerance: Tolerance) throws {
+    init(reader: FixtureReader, cpuCapability: TorchCPUCapability?, parallelism: Parallelism, tolerance: Tolerance) throws {
         self.reader = reader
         self.tolerance = tolerance
         parameters = try reader.parameters.map { try Parameter(shape: $0.shape, value: reader.initial($0, as: T.self)) }
@@ -39,7 +41,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         optimizer = try OptimizerRegistry.make(
             header.optimizer,
             groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
-            cpuCapability: cpuCapability)
+            cpuCapability: cpuCapability, parallelism: parallelism)
         for (position, (index, _)) in initial.enumerated() { optimizerGroup[index] = position }
         scheduler = try Self.makeScheduler(header.scheduler, on: optimizer)
         if scheduler != nil {
@@ -168,8 +170,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     /// Teacher forcing: loads the recorded parameters and state after `step`.
     mutating func loadRecorded(step: Int) throws {
         for (parameter, recorded) in zip(parameters, reader.parameters) {
-            try reader.read(.param, of: recorded, step: step, into: &buffer)
-            try parameter.setValue(buffer)
+            try parameter.setValue(try readRow(.param, of: recorded, step: step))
             try loadState(of: recorded, into: parameter, step: step)
         }
     }
@@ -177,13 +178,13 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     /// Compares every recorded tensor after `step`.
     mutating func compare(step: Int) throws {
         for (index, (parameter, recorded)) in zip(parameters, reader.parameters).enumerated() {
-            try reader.read(.param, of: recorded, step: step, into: &buffer)
             comparisons[index][0].compare(
-                actual: parameter.value, expected: buffer, shape: recorded.shape, step: step, tolerance: tolerance)
+                actual: parameter.value, expected: try readRow(.param, of: recorded, step: step), shape: recorded.shape,
+                step: step, tolerance: tolerance)
             guard !recorded.stateKeys.isEmpty else { continue }
             let state = optimizer.state(of: parameter)
             for (keyIndex, key) in recorded.stateKeys.enumerated() {
-                try reader.read(.state(key), of: recorded, step: step, into: &buffer)
+                let buffer = try readRow(.state(key), of: recorded, step: step)
                 // Before the state exists the recorded rows are NaN, and so is "actual".
                 let actual = state?[key]?.flatValues ?? [T](repeating: .nan, count: buffer.count)
                 guard actual.count == buffer.count else {
@@ -195,6 +196,17 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
                     actual: actual, expected: buffer, shape: recorded.stateShape(key) ?? [], step: step, tolerance: tolerance)
             }
         }
+    }
+
+    /// Row `step` of a recorded series, read into the reused buffer for its size.
+    private mutating func readRow(_ series: FixtureSeries, of recorded: FixtureParameter, step: Int) throws -> [T] {
+        let shape: [Int] = switch series {
+        case .param, .grad: recorded.shape
+        case .state(let key): recorded.stateShape(key) ?? []
+        }
+        let count = shape.reduce(1, *)
+        try reader.read(series, of: recorded, step: step, into: &rows[count, default: []])
+        return rows[count] ?? []
     }
 
     /// The Swift parameters of a fixture group, in its order.
@@ -227,7 +239,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         var entries: [String: StateValue<T>] = [:]
         var exists = false
         for key in recorded.stateKeys {
-            try reader.read(.state(key), of: recorded, step: step, into: &buffer)
+            let buffer = try readRow(.state(key), of: recorded, step: step)
             exists = exists || buffer.contains { !$0.isNaN }
             let shape = recorded.stateShape(key) ?? []
             entries[key] = shape.isEmpty ? .scalar(Double(buffer[0])) : .tensor(shape: shape, values: buffer)

@@ -1,6 +1,7 @@
 import Foundation
 import LockstepTestSupport
 import LockstepFormat
+import LockstepOptim
 import Testing
 
 @testable import LockstepHarness
@@ -65,5 +66,22 @@ struct GoldenFixtureTests {
             : Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
         let failure = try Replay(tolerance: tolerance, teacherForcing: true).run(reader).firstFailure
         #expect(failure == nil, "\(fixture.testDescription) fails teacher-forced")
+    }
+
+    /// Split across two threads at every other position (chunks of any size, not whole
+    /// vectors): the same results as one thread, so fused fixtures stay bit-exact. The
+    /// fused kernels' regions are positions in the whole tensor, not in a chunk.
+    @Test(arguments: GoldenFixture.all)
+    func verifiesSplitAcrossThreads(_ fixture: GoldenFixture) throws {
+        let reader = try FixtureReader(path: fixture.path)
+        let header = reader.header
+        let split = Parallelism(threads: 2, minimumElementsPerThread: 1, chunkAlignment: 1)
+        let tolerance = header.reference.implementation == "fused"
+            ? Tolerance.exact
+            : Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
+        let serial = try Replay(tolerance: tolerance).run(reader)
+        let threaded = try Replay(tolerance: tolerance, parallelism: split).run(reader)
+        #expect(threaded.firstFailure == nil, "\(fixture.testDescription) fails on two threads")
+        #expect(threaded.tensors == serial.tensors, "\(fixture.testDescription) differs between one and two threads")
     }
 }

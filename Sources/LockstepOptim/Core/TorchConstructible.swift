@@ -13,14 +13,14 @@ public protocol CPUCapabilityDependent: Optimizer {
     var cpuCapability: TorchCPUCapability { get set }
 }
 
-extension Adam: TorchConstructible, CPUCapabilityDependent {
+extension Adam: TorchConstructible, CPUCapabilityDependent, ParallelOptimizer {
     public static var standardDefaults: Options { Options() }
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }
 
-extension AdamW: TorchConstructible, CPUCapabilityDependent {
+extension AdamW: TorchConstructible, CPUCapabilityDependent, ParallelOptimizer {
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }

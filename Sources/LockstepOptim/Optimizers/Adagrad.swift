@@ -112,6 +112,8 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
     public var storage = OptimizerStorage<Options, State>()
     /// The CPU capability whose kernels are reproduced: whether torch's kernels use FMA.
     public var cpuCapability: TorchCPUCapability
+    /// How each tensor's element loop is split across threads; the result is the same.
+    public var parallelism = Parallelism.serial
 
     /// Creates the optimizer over `groups`; each group's options default to `defaults`.
     /// Every parameter gets its initial state here, as torch's constructor gives it.
@@ -168,41 +170,97 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
                 var state = stored ?? State(shape: parameter.shape, initialValue: defaults.initialAccumulatorValue)
                 stored = nil  // release the stored copy so `sum` is updated in place
                 state.step += 1
-                Self.step(&parameter.value, grad, &state, o, fma, fused: fused)
+                Self.step(&parameter.value, grad, &state, o, fma, fused: fused, parallelism)
                 stored = state
             }
         }
     }
 
-    /// One parameter's step: `_single_tensor_adagrad`'s ops, each rounded to `Scalar`.
+    /// One parameter's step: `_single_tensor_adagrad`'s ops, each rounded to `Scalar`, split
+    /// across threads as `parallelism` says.
     ///
     /// - Parameter fused: torch's fused kernel, which decays the learning rate in C++,
     ///   where the compiler fuses `1 + (t − 1)η` into one FMA (not on `DEFAULT`).
     private static func step(
-        _ param: inout [Scalar], _ grad: [Scalar], _ state: inout State, _ o: Options, _ fma: Bool, fused: Bool
+        _ param: inout [Scalar], _ grad: [Scalar], _ state: inout State, _ o: Options, _ fma: Bool, fused: Bool,
+        _ parallelism: Parallelism
     ) {
         // `step` is a float32 tensor; the learning rate is decayed in Double.
         let step = Double(Float(state.step))
         let decay = fused ? TorchOps.fusedMultiplyAdd(step - 1, o.lrDecay, 1, fma) : 1 + (step - 1) * o.lrDecay
-        let negativeLR = Scalar(-(o.lr / decay))
-        let (weightDecay, eps) = (Scalar(o.weightDecay), Scalar(o.eps))
+        let k = Coefficients(
+            negativeLR: Scalar(-(o.lr / decay)), weightDecay: Scalar(o.weightDecay), eps: Scalar(o.eps),
+            maximize: o.maximize, decays: o.weightDecay != 0, fma: fma)
+        let count = param.count
+        guard count > 0 else { return }  // an empty array may have no buffer address
         param.withUnsafeMutableBufferPointer { p in
-            state.sum.withUnsafeMutableBufferPointer { s in
-                for i in 0..<p.count {
-                    var g = o.maximize ? -grad[i] : grad[i]
-                    if o.weightDecay != 0 {
-                        g = TorchOps.fusedMultiplyAdd(p[i], weightDecay, g, fma)   // grad.add(param, alpha=wd)
-                    }
-                    s[i] = TorchOps.fusedMultiplyAdd(g, g, s[i], fma)             // state_sum.addcmul_(grad, grad, value=1)
-                    let std = s[i].squareRoot() + eps                            // state_sum.sqrt().add_(eps)
-                    p[i] = p[i] + negativeLR * g / std                           // param.addcdiv_(grad, std, value=-clr)
+            grad.withUnsafeBufferPointer { g in
+                state.sum.withUnsafeMutableBufferPointer { s in
+                    let buffers = Buffers(p: p.baseAddress!, g: g.baseAddress!, s: s.baseAddress!)
+                    parallelism.forEachChunk(count: count) { range in elements(buffers, range, k) }
                 }
             }
         }
     }
+
+    /// The coefficients and options of one step, fixed for a whole loop.
+    struct Coefficients {
+        let negativeLR, weightDecay, eps: Scalar
+        let maximize, decays, fma: Bool
+    }
+
+    /// The element buffers of one parameter and its `sum`.
+    struct Buffers: @unchecked Sendable {
+        let p: UnsafeMutablePointer<Scalar>
+        let g: UnsafePointer<Scalar>
+        let s: UnsafeMutablePointer<Scalar>
+    }
+
+    /// The elements `range`, in a branch-free loop the compiler vectorises.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func elements(_ b: Buffers, _ range: Range<Int>, _ k: Coefficients) {
+        let aligned = firstAlignedIndex(b.p, in: range)
+        loops(b, range.lowerBound..<aligned, k)
+        loops(b, aligned..<range.upperBound, k)
+    }
+
+    @inline(__always)
+    private static func loops(_ b: Buffers, _ range: Range<Int>, _ k: Coefficients) {
+        guard k.fma, !k.maximize else {
+            for i in range { element(i, b, k) }
+            return
+        }
+        // The usual configurations, with constant flags: the loop computes only what they
+        // need instead of every alternative and a select.
+        if k.decays {
+            let k = Coefficients(
+                negativeLR: k.negativeLR, weightDecay: k.weightDecay, eps: k.eps, maximize: false, decays: true, fma: true)
+            for i in range { element(i, b, k) }
+        } else {
+            let k = Coefficients(
+                negativeLR: k.negativeLR, weightDecay: k.weightDecay, eps: k.eps, maximize: false, decays: false, fma: true)
+            for i in range { element(i, b, k) }
+        }
+    }
+
+    /// Element `i`, in `_single_tensor_adagrad`'s order.
+    @inline(__always)
+    private static func element(_ i: Int, _ b: Buffers, _ k: Coefficients) {
+        // Every operand is loaded first: the flags choose values, not memory accesses.
+        let (theta, loaded, previous) = (b.p[i], b.g[i], b.s[i])
+        var g = k.maximize ? -loaded : loaded
+        if k.decays {
+            g = TorchOps.fusedMultiplyAdd(theta, k.weightDecay, g, k.fma)          // grad.add(param, alpha=wd)
+        }
+        let sum = TorchOps.fusedMultiplyAdd(g, g, previous, k.fma)                // state_sum.addcmul_(grad, grad, value=1)
+        let std = sum.squareRoot() + k.eps                                       // state_sum.sqrt().add_(eps)
+        b.s[i] = sum
+        b.p[i] = theta + k.negativeLR * g / std                                  // param.addcdiv_(grad, std, value=-clr)
+    }
 }
 
-extension Adagrad: TorchConstructible, CPUCapabilityDependent {
+extension Adagrad: TorchConstructible, CPUCapabilityDependent, ParallelOptimizer {
     public static var standardDefaults: Options { Options() }
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)

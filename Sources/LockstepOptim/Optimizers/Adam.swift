@@ -22,7 +22,8 @@ import Foundation
 /// Numerics: a group with `fused = true` reproduces torch's fused CPU kernel bit for bit
 /// for the ``cpuCapability`` it ran with; other groups follow the for-loop path
 /// (`_single_tensor_adam`) operation by operation, with FMAs where that capability's
-/// kernels have them. See `AdamKernel` and `docs/numerics.md`.
+/// kernels have them. See `AdamKernel` and `docs/numerics.md`. ``parallelism`` splits each
+/// tensor across threads without changing a bit.
 ///
 /// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
 /// Every group is validated, not only the defaults.
@@ -124,6 +125,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// The CPU capability whose kernels are reproduced: it fixes the fused kernel's SIMD
     /// width and whether torch's kernels use FMA.
     public var cpuCapability: TorchCPUCapability
+    /// How each tensor's element loop is split across threads; the result is the same.
+    public var parallelism = Parallelism.serial
 
     /// Creates the optimizer over `groups`; each group's options default to `defaults`.
     public init(
@@ -190,7 +193,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
                 state = nil  // release the stored copy so the arrays are updated in place
                 current.step += 1
                 AdamKernel.step(
-                    param: &parameter.value, grad: grad, state: &current, options: options, path: path)
+                    param: &parameter.value, grad: grad, state: &current, options: options, path: path,
+                    parallelism: parallelism)
                 state = current
             }
         }

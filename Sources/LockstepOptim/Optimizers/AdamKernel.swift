@@ -21,20 +21,45 @@ import Foundation
 ///
 /// Scalar coefficients are computed in `Double` (Python floats in the for-loop path, C++
 /// doubles in the fused kernel) and rounded to the tensor's type where the kernel uses them.
+///
+/// Both paths are one element function: the for-loop path's ops round exactly as the fused
+/// kernel's SIMD body does, and differ only in `bias_correction2 ** 0.5`. The loop over a
+/// tensor is written for the compiler to vectorise (docs/performance.md), and may be split
+/// across threads: the fused regions are positions in the whole tensor, never in a chunk.
 enum AdamKernel {
     enum Path: Equatable {
         case forLoop(TorchCPUCapability)
         case fused(TorchCPUCapability)
     }
 
-    /// One step of one parameter. `state.step` is already incremented.
+    /// One step of one parameter, its element loop split as `parallelism` says.
+    /// `state.step` is already incremented.
     static func step<Scalar: TensorScalar>(
-        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options: Adam<Scalar>.Options, path: Path
+        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options,
+        path: Path, parallelism: Parallelism = .serial
     ) {
+        let count = param.count
+        guard count > 0 else { return }  // an empty array may have no buffer address
+        let k: Coefficients<Scalar>
+        let flags: Flags
+        // Where the fused kernel's regions begin (see the type's documentation); the
+        // for-loop path computes every element as the SIMD body does.
+        let (bodyEnd, epilogueStart): (Int, Int)
         switch path {
         case .forLoop(let capability):
-            forLoop(param: &param, grad: grad, state: &state, options: options, fma: capability.hasFMA)
-        case .fused(let capability): fused(param: &param, grad: grad, state: &state, options: options, capability: capability)
+            k = Coefficients(o, step: state.step, pythonPow: true)
+            flags = Flags(o, fma: capability.hasFMA)
+            (bodyEnd, epilogueStart) = (count, count)
+        case .fused(let capability):
+            k = Coefficients(o, step: state.step, pythonPow: false)
+            flags = Flags(o, fma: capability.hasFMA)
+            bodyEnd = count - count % capability.vectorWidth(for: Scalar.self)
+            epilogueStart = capability.hasFMA ? count - count % capability.scalarEpilogueSpan(for: Scalar.self) : count
+        }
+        withBuffers(&param, grad, &state) { buffers in
+            parallelism.forEachChunk(count: count) { range in
+                elements(buffers, range, k, flags, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+            }
         }
     }
 
@@ -63,100 +88,146 @@ enum AdamKernel {
         }
     }
 
-    /// Runs `body` on the element buffers of one parameter and its state, updated in place;
-    /// `vmax` is empty without amsgrad.
+    /// The options that choose operations, fixed for a whole loop.
+    struct Flags {
+        let maximize: Bool
+        /// `θ·(1 − γλ)` (AdamW with `λ ≠ 0`).
+        let decoupledDecay: Bool
+        /// `g + λθ` (Adam with `λ ≠ 0`).
+        let l2: Bool
+        /// Whether torch's kernels were built with FMA (not for `DEFAULT`).
+        let fma: Bool
+
+        init<Scalar>(_ o: Adam<Scalar>.Options, fma: Bool) {
+            self.init(
+                maximize: o.maximize, decoupledDecay: o.weightDecay != 0 && o.decoupledWeightDecay,
+                l2: o.weightDecay != 0 && !o.decoupledWeightDecay, fma: fma)
+        }
+
+        init(maximize: Bool, decoupledDecay: Bool, l2: Bool, fma: Bool) {
+            self.maximize = maximize
+            self.decoupledDecay = decoupledDecay
+            self.l2 = l2
+            self.fma = fma
+        }
+    }
+
+    /// The element buffers of one parameter and its state; `vmax` only with amsgrad.
+    struct Buffers<Scalar>: @unchecked Sendable {
+        let p, m, v: UnsafeMutablePointer<Scalar>
+        let g: UnsafePointer<Scalar>
+        let vmax: UnsafeMutablePointer<Scalar>?
+    }
+
+    /// Runs `body` on the element buffers of one parameter and its state, updated in place.
     private static func withBuffers<Scalar: TensorScalar>(
-        _ param: inout [Scalar], _ state: inout Adam<Scalar>.State,
-        _ body: (_ p: UnsafeMutableBufferPointer<Scalar>, _ m: UnsafeMutableBufferPointer<Scalar>,
-                 _ v: UnsafeMutableBufferPointer<Scalar>, _ vmax: UnsafeMutableBufferPointer<Scalar>) -> Void
+        _ param: inout [Scalar], _ grad: [Scalar], _ state: inout Adam<Scalar>.State, _ body: (Buffers<Scalar>) -> Void
     ) {
         let amsgrad = state.maxExpAvgSq != nil
         var maxStorage = state.maxExpAvgSq ?? []
         state.maxExpAvgSq = nil  // keep one reference, so the buffer is updated in place
         param.withUnsafeMutableBufferPointer { p in
-            state.expAvg.withUnsafeMutableBufferPointer { m in
-                state.expAvgSq.withUnsafeMutableBufferPointer { v in
-                    maxStorage.withUnsafeMutableBufferPointer { vmax in body(p, m, v, vmax) }
+            grad.withUnsafeBufferPointer { g in
+                state.expAvg.withUnsafeMutableBufferPointer { m in
+                    state.expAvgSq.withUnsafeMutableBufferPointer { v in
+                        maxStorage.withUnsafeMutableBufferPointer { vmax in
+                            body(Buffers(
+                                p: p.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, g: g.baseAddress!,
+                                vmax: amsgrad ? vmax.baseAddress : nil))
+                        }
+                    }
                 }
             }
         }
         if amsgrad { state.maxExpAvgSq = maxStorage }
     }
 
-    // MARK: for-loop path
-
-    /// - Parameter fma: whether torch's kernels were built with FMA (not for `DEFAULT`).
-    private static func forLoop<Scalar: TensorScalar>(
-        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options, fma: Bool
+    /// The elements `range` of one step. Below `bodyEnd` (the fused kernel's SIMD body; the
+    /// whole tensor on the for-loop path) a branch-free loop the compiler vectorises; the
+    /// fused kernel's tail, with its own rounding, element by element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func elements<Scalar: TensorScalar>(
+        _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
     ) {
-        let k = Coefficients(o, step: state.step, pythonPow: true)
-        let (wd, decoupled, amsgrad) = (o.weightDecay, o.decoupledWeightDecay, state.maxExpAvgSq != nil)
-        withBuffers(&param, &state) { p, m, v, vmax in
-            for i in 0..<p.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                if wd != 0 {
-                    if decoupled {
-                        p[i] = p[i] * k.decay                            // param.mul_(1 - lr * wd)
-                    } else {
-                        g = TorchOps.fusedMultiplyAdd(p[i], k.l2, g, fma)         // grad.add(param, alpha=wd)
-                    }
-                }
-                m[i] = TorchOps.lerp(m[i], g, k.lerpWeight, fused: fma)          // exp_avg.lerp_(grad, 1 - beta1)
-                v[i] = v[i] * k.beta2                                    // exp_avg_sq.mul_(beta2)
-                v[i] = TorchOps.fusedMultiplyAdd(k.oneMinusBeta2 * g, g, v[i], fma)  //   .addcmul_(grad, grad, value=1 - beta2)
-                var second = v[i]
-                if amsgrad {
-                    vmax[i] = TorchOps.maximum(vmax[i], v[i])                     // torch.maximum(max_exp_avg_sq, exp_avg_sq)
-                    second = vmax[i]
-                }
-                let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps  // (v.sqrt() / bc2_sqrt).add_(eps)
-                p[i] = p[i] + k.negativeStepSize * m[i] / denom          // param.addcdiv_(m, denom, value=-step_size)
+        let aligned = firstAlignedIndex(b.p, in: range)
+        loops(b, range.lowerBound..<aligned, k, f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+        loops(b, aligned..<range.upperBound, k, f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+    }
+
+    @inline(__always)
+    private static func loops<Scalar: TensorScalar>(
+        _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
+    ) {
+        let body = range.clamped(to: range.lowerBound..<max(range.lowerBound, bodyEnd))
+        if b.vmax == nil, f.fma, !f.maximize {
+            // The usual configurations, with constant flags: the loop computes only what
+            // they need instead of every alternative and a select.
+            let (decoupled, l2) = (f.decoupledDecay, f.l2)
+            if decoupled {
+                let f = Flags(maximize: false, decoupledDecay: true, l2: false, fma: true)
+                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+            } else if l2 {
+                let f = Flags(maximize: false, decoupledDecay: false, l2: true, fma: true)
+                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+            } else {
+                let f = Flags(maximize: false, decoupledDecay: false, l2: false, fma: true)
+                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
             }
+        } else if b.vmax == nil {
+            for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+        } else {
+            for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: true) }
+        }
+        for i in body.upperBound..<range.upperBound {
+            element(i, b, k, f, epilogue: f.fma && i >= epilogueStart, simdMaximum: false, amsgrad: b.vmax != nil)
         }
     }
 
-    // MARK: fused path
-
-    private static func fused<Scalar: TensorScalar>(
-        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options,
-        capability: TorchCPUCapability
+    /// Element `i`, in torch's operation order.
+    ///
+    /// - Parameters:
+    ///   - epilogue: the fused kernel's true scalar epilogue, where GCC contracts
+    ///     `v·β₂ + (c₂·g)·g` as `fma(v, β₂, (c₂·g)·g)`.
+    ///   - simdMaximum: amsgrad's maximum as `Vectorized::maximum` (NaN propagates) rather
+    ///     than the fused tail's `std::max(a, b)`, `a < b ? b : a`.
+    @inline(__always)
+    private static func element<Scalar: TensorScalar>(
+        _ i: Int, _ b: Buffers<Scalar>, _ k: Coefficients<Scalar>, _ f: Flags, epilogue: Bool, simdMaximum: Bool,
+        amsgrad: Bool
     ) {
-        let k = Coefficients(o, step: state.step, pythonPow: false)
-        let (wd, decoupled, amsgrad, hasFMA) = (o.weightDecay, o.decoupledWeightDecay, state.maxExpAvgSq != nil, capability.hasFMA)
-        let count = param.count
-        // SIMD body: explicit `Vectorized` ops, whose `maximum` propagates NaN.
-        let bodyEnd = count - count % capability.vectorWidth(for: Scalar.self)
-        // Before the scalar epilogue: where `v` takes the body's contraction.
-        let epilogueStart = count - count % capability.scalarEpilogueSpan(for: Scalar.self)
-        withBuffers(&param, &state) { p, m, v, vmax in
-            for i in 0..<count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                var theta = p[i]
-                if wd != 0 {
-                    if decoupled {
-                        theta = theta * k.decay                          // θ·(1 − γλ)
-                    } else {
-                        g = TorchOps.fusedMultiplyAdd(theta, k.l2, g, hasFMA)     // g + λθ
-                    }
-                }
-                m[i] = TorchOps.lerp(m[i], g, k.lerpWeight, fused: hasFMA)       // lerp(m, g, 1 − β₁)
-                let scaledGrad = k.oneMinusBeta2 * g
-                if !hasFMA {
-                    v[i] = v[i] * k.beta2 + scaledGrad * g               // v·β₂ + (c₂·g)·g, each rounded
-                } else if i < epilogueStart {
-                    v[i] = Scalar.fma(scaledGrad, g, v[i] * k.beta2)     // SIMD body, vectorised tail
-                } else {
-                    v[i] = Scalar.fma(v[i], k.beta2, scaledGrad * g)     // scalar epilogue
-                }
-                var second = v[i]
-                if amsgrad {
-                    // SIMD `maximum` propagates NaN; the tail's `std::max(a, b)` is `a < b ? b : a`.
-                    vmax[i] = i < bodyEnd ? TorchOps.maximum(vmax[i], v[i]) : (vmax[i] < v[i] ? v[i] : vmax[i])
-                    second = vmax[i]
-                }
-                let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps   // √v / √(1 − β₂ᵗ) + ε
-                p[i] = theta + k.negativeStepSize * m[i] / denom         // θ − (γ / (1 − β₁ᵗ))·m / denom
-            }
+        // Every operand is loaded first, so the flags choose between values, not memory
+        // accesses, and the loop vectorises without masked loads.
+        let (loaded, p, mPrevious, vPrevious) = (b.g[i], b.p[i], b.m[i], b.v[i])
+        var g = f.maximize ? -loaded : loaded
+        var theta = p
+        if f.decoupledDecay {
+            theta = theta * k.decay                                      // param.mul_(1 - lr * wd)
+        } else if f.l2 {
+            g = TorchOps.fusedMultiplyAdd(theta, k.l2, g, f.fma)         // grad.add(param, alpha=wd)
         }
+        let m = TorchOps.lerp(mPrevious, g, k.lerpWeight, fused: f.fma) // exp_avg.lerp_(grad, 1 - beta1)
+        let scaledGrad = k.oneMinusBeta2 * g
+        let v: Scalar
+        if !f.fma {
+            v = vPrevious * k.beta2 + scaledGrad * g                     // v·β₂ + (c₂·g)·g, each rounded
+        } else if !epilogue {
+            v = Scalar.fma(scaledGrad, g, vPrevious * k.beta2)           // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=c₂)
+        } else {
+            v = Scalar.fma(vPrevious, k.beta2, scaledGrad * g)           // fused: scalar epilogue
+        }
+        b.m[i] = m
+        b.v[i] = v
+        var second = v
+        if amsgrad {
+            // Unwrapped without a check, so the load is unconditional: `amsgrad` is true
+            // only where `elements` found the buffer.
+            let vmax = b.vmax.unsafelyUnwrapped
+            let previous = vmax[i]
+            second = simdMaximum ? TorchOps.maximum(previous, v) : (previous < v ? v : previous)
+            vmax[i] = second                                             // torch.maximum(max_exp_avg_sq, exp_avg_sq)
+        }
+        let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps  // (v.sqrt() / bc2_sqrt).add_(eps)
+        b.p[i] = theta + k.negativeStepSize * m / denom                  // param.addcdiv_(m, denom, value=-step_size)
     }
 }

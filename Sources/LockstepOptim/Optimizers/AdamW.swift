@@ -29,6 +29,12 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
         set { adam.cpuCapability = newValue }
     }
 
+    /// How each tensor's element loop is split across threads (see ``Adam/parallelism``).
+    public var parallelism: Parallelism {
+        get { adam.parallelism }
+        set { adam.parallelism = newValue }
+    }
+
     /// Creates the optimizer over `groups`; each group's options default to `defaults`.
     /// Decoupled decay is forced on every group, as torch's `AdamW.__setstate__` does.
     public init(

@@ -100,6 +100,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     /// The CPU capability whose kernels are reproduced: it fixes the fused kernel's scalar
     /// epilogue and whether torch's kernels use FMA.
     public var cpuCapability: TorchCPUCapability
+    /// How each tensor's element loop is split across threads; the result is the same.
+    public var parallelism = Parallelism.serial
 
     /// Creates the optimizer over `groups`; each group's options default to `defaults`.
     public init(
@@ -163,14 +165,15 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
             let epilogueStart = fused && hasFMA ? grad.count - grad.count % span : grad.count
             guard o.momentum != 0 else {
                 var none: [Scalar] = []
-                Self.step(&parameter.value, grad, buffer: &none, startsBuffer: false, o, k, hasFMA, epilogueStart)
+                let f = Flags(o, startsBuffer: false, fma: hasFMA)
+                Self.step(&parameter.value, grad, buffer: &none, f, k, epilogueStart, parallelism)
                 continue
             }
             withState(of: parameter) { stored in
                 var buffer = stored?.momentumBuffer ?? [Scalar](repeating: 0, count: grad.count)
-                let starts = stored == nil
+                let f = Flags(o, startsBuffer: stored == nil, fma: hasFMA)
                 stored = nil  // release the stored copy so the buffer is updated in place
-                Self.step(&parameter.value, grad, buffer: &buffer, startsBuffer: starts, o, k, hasFMA, epilogueStart)
+                Self.step(&parameter.value, grad, buffer: &buffer, f, k, epilogueStart, parallelism)
                 stored = State(momentumBuffer: buffer, shape: parameter.shape)
             }
         }
@@ -188,39 +191,126 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// One parameter's step, in `_single_tensor_sgd`'s order; the fused kernel differs only
-    /// from `epilogueStart` on.
+    /// The options that choose operations, fixed for a whole loop.
+    struct Flags {
+        let maximize, weightDecay, nesterov: Bool
+        /// The parameter's first step with momentum: `buf = grad.clone()`.
+        let startsBuffer: Bool
+        /// Whether torch's kernels were built with FMA (not for `DEFAULT`).
+        let fma: Bool
+
+        init(_ o: Options, startsBuffer: Bool, fma: Bool) {
+            self.init(
+                maximize: o.maximize, weightDecay: o.weightDecay != 0, nesterov: o.nesterov, startsBuffer: startsBuffer,
+                fma: fma)
+        }
+
+        init(maximize: Bool, weightDecay: Bool, nesterov: Bool, startsBuffer: Bool, fma: Bool) {
+            self.maximize = maximize
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
+            self.startsBuffer = startsBuffer
+            self.fma = fma
+        }
+    }
+
+    /// The element buffers of one parameter; `buffer` (`momentum_buffer`) only with momentum.
+    struct Buffers: @unchecked Sendable {
+        let p: UnsafeMutablePointer<Scalar>
+        let g: UnsafePointer<Scalar>
+        let buffer: UnsafeMutablePointer<Scalar>?
+    }
+
+    /// One parameter's step, split across threads as `parallelism` says; `buffer` is
+    /// empty without momentum.
     private static func step(
-        _ param: inout [Scalar], _ grad: [Scalar], buffer: inout [Scalar], startsBuffer: Bool, _ o: Options,
-        _ k: Coefficients, _ fma: Bool, _ epilogueStart: Int
+        _ param: inout [Scalar], _ grad: [Scalar], buffer: inout [Scalar], _ f: Flags, _ k: Coefficients,
+        _ epilogueStart: Int, _ parallelism: Parallelism
     ) {
+        let count = param.count
+        guard count > 0 else { return }  // an empty array may have no buffer address
         param.withUnsafeMutableBufferPointer { p in
-            buffer.withUnsafeMutableBufferPointer { b in
-                for i in 0..<p.count {
-                    var g = o.maximize ? -grad[i] : grad[i]
-                    if o.weightDecay != 0 {
-                        g = TorchOps.fusedMultiplyAdd(p[i], k.weightDecay, g, fma)    // grad.add(param, alpha=wd)
+            grad.withUnsafeBufferPointer { g in
+                buffer.withUnsafeMutableBufferPointer { b in
+                    let buffers = Buffers(p: p.baseAddress!, g: g.baseAddress!, buffer: b.isEmpty ? nil : b.baseAddress)
+                    parallelism.forEachChunk(count: count) { range in
+                        elements(buffers, range, f, k, epilogueStart: epilogueStart)
                     }
-                    if o.momentum != 0 {
-                        if startsBuffer {
-                            b[i] = g                                                  // buf = grad.clone()
-                        } else if i < epilogueStart {
-                            b[i] = TorchOps.fusedMultiplyAdd(g, k.dampened, b[i] * k.momentum, fma)
-                                                                    // buf.mul_(μ).add_(grad, alpha=1 - τ)
-                        } else {
-                            b[i] = Scalar.fma(b[i], k.momentum, g * k.dampened)       // fused: scalar epilogue
-                        }
-                        g = o.nesterov ? TorchOps.fusedMultiplyAdd(b[i], k.momentum, g, fma) : b[i]
-                                                                    // grad.add(buf, alpha=μ) or buf
-                    }
-                    p[i] = TorchOps.fusedMultiplyAdd(g, k.negativeLR, p[i], fma)      // param.add_(grad, alpha=-lr)
                 }
             }
         }
     }
+
+    /// The elements `range`: before `epilogueStart` a branch-free loop the compiler
+    /// vectorises; the fused kernel's scalar epilogue element by element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func elements(_ b: Buffers, _ range: Range<Int>, _ f: Flags, _ k: Coefficients, epilogueStart: Int) {
+        let aligned = firstAlignedIndex(b.p, in: range)
+        loops(b, range.lowerBound..<aligned, f, k, epilogueStart: epilogueStart)
+        loops(b, aligned..<range.upperBound, f, k, epilogueStart: epilogueStart)
+    }
+
+    @inline(__always)
+    private static func loops(_ b: Buffers, _ range: Range<Int>, _ f: Flags, _ k: Coefficients, epilogueStart: Int) {
+        let body = range.lowerBound..<max(range.lowerBound, min(range.upperBound, epilogueStart))
+        // One loop per way the buffer is used, so that no store depends on a flag.
+        switch (b.buffer != nil, f.startsBuffer) {
+        case (false, _): for i in body { element(i, b, f, k, momentum: false, starts: false, epilogue: false) }
+        case (true, true): for i in body { element(i, b, f, k, momentum: true, starts: true, epilogue: false) }
+        case (true, false) where f.fma && !f.maximize && !f.nesterov:
+            // The usual configuration, with constant flags: the loop computes only what
+            // they need instead of every alternative and a select.
+            if f.weightDecay {
+                let f = Flags(maximize: false, weightDecay: true, nesterov: false, startsBuffer: false, fma: true)
+                for i in body { element(i, b, f, k, momentum: true, starts: false, epilogue: false) }
+            } else {
+                let f = Flags(maximize: false, weightDecay: false, nesterov: false, startsBuffer: false, fma: true)
+                for i in body { element(i, b, f, k, momentum: true, starts: false, epilogue: false) }
+            }
+        case (true, false): for i in body { element(i, b, f, k, momentum: true, starts: false, epilogue: false) }
+        }
+        for i in body.upperBound..<range.upperBound {
+            element(i, b, f, k, momentum: b.buffer != nil, starts: f.startsBuffer, epilogue: true)
+        }
+    }
+
+    /// Element `i`, in `_single_tensor_sgd`'s order; the fused kernel differs only in its
+    /// scalar `epilogue`.
+    @inline(__always)
+    private static func element(
+        _ i: Int, _ b: Buffers, _ f: Flags, _ k: Coefficients, momentum: Bool, starts: Bool, epilogue: Bool
+    ) {
+        // Every operand is loaded first, so the flags choose between values, not memory
+        // accesses, and the loop vectorises without masked loads.
+        let (theta, loaded) = (b.p[i], b.g[i])
+        var g = f.maximize ? -loaded : loaded
+        if f.weightDecay {
+            g = TorchOps.fusedMultiplyAdd(theta, k.weightDecay, g, f.fma)         // grad.add(param, alpha=wd)
+        }
+        if momentum {
+            // Unwrapped without a check, so the load is unconditional: `momentum` is true
+            // only where `elements` found a buffer.
+            let buffer = b.buffer.unsafelyUnwrapped
+            let previous = buffer[i]
+            let value: Scalar
+            if starts {
+                value = g                                                         // buf = grad.clone()
+            } else if !epilogue {
+                value = TorchOps.fusedMultiplyAdd(g, k.dampened, previous * k.momentum, f.fma)
+                                                                    // buf.mul_(μ).add_(grad, alpha=1 - τ)
+            } else {
+                value = Scalar.fma(previous, k.momentum, g * k.dampened)          // fused: scalar epilogue
+            }
+            buffer[i] = value
+            g = f.nesterov ? TorchOps.fusedMultiplyAdd(value, k.momentum, g, f.fma) : value
+                                                                    // grad.add(buf, alpha=μ) or buf
+        }
+        b.p[i] = TorchOps.fusedMultiplyAdd(g, k.negativeLR, theta, f.fma)        // param.add_(grad, alpha=-lr)
+    }
 }
 
-extension SGD: TorchConstructible, CPUCapabilityDependent {
+extension SGD: TorchConstructible, CPUCapabilityDependent, ParallelOptimizer {
     public static var standardDefaults: Options { Options() }
     public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
         try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
