@@ -46,8 +46,9 @@ public struct Replay: Sendable {
             try session.addGroups(joiningAt: step)
             try session.applySchedule(step: step)
             if teacherForcing, step > 1 { try session.loadRecorded(step: step - 1) }
-            if closureRun != nil {
-                try closureRun!.step(step, session: session)
+            if var run = closureRun {
+                try run.step(step, session: session)
+                closureRun = run
             } else {
                 try session.setGradients(step: step)
                 try session.optimizer.step()

@@ -418,15 +418,17 @@ extension LBFGS {
                 throw OptimizerError(.runtimeError, "IndexError: list assignment index out of range (history_size \(options.historySize))")
             }
             var q = flatGrad.map { -$0 }
+            var alphas = [Scalar](repeating: 0, count: count)
             for i in stride(from: count - 1, through: 0, by: -1) {
                 let alpha = TorchReductions.dot(oldStps[i], q) * ro[i]     // al[i] = old_stps[i].dot(q) * ro[i]
                 al[i] = alpha
+                alphas[i] = alpha
                 for k in q.indices { q[k] = TorchOps.fusedMultiplyAdd(oldDirs[i][k], -alpha, q[k], fma) }  // q.add_(y, alpha=-al[i])
             }
             var r = q.map { $0 * hDiag }                                     // torch.mul(q, H_diag)
             for i in 0..<count {
                 let beta = TorchReductions.dot(oldDirs[i], r) * ro[i]
-                let alpha = al[i]! - beta
+                let alpha = alphas[i] - beta
                 for k in r.indices { r[k] = TorchOps.fusedMultiplyAdd(oldStps[i][k], alpha, r[k], fma) }  // r.add_(s, alpha=al[i] - be_i)
             }
             return r
