@@ -39,7 +39,7 @@ func adamFamily(_ name: String, _ json: String) -> OptimizerUnderTest {
 /// in ε; bit-exact agreement with torch itself is what the goldens prove.
 @Suite("Bias correction", .shrinking)
 struct BiasCorrectionProperties {
-    static let cases = 100
+    static let cases = PropertyBudget.cases(100)
     /// The bound on a first step's rounding, in ε relative to the step: torch's measured 2.34, with margin.
     static let firstStepEpsilons = 4.0
 

@@ -12,7 +12,7 @@ struct ClosureProperties {
     // MARK: - Laws over every method and path
 
     @Test func closureCallsInAStepEqualTheIncreaseOfFuncEvals() async throws {
-        await propertyCheck(count: 150, input: Problem.generator, Config.generator) { problem, config in
+        await propertyCheck(count: PropertyBudget.cases(150), input: Problem.generator, Config.generator) { problem, config in
             let run = try Run<Double>(problem, config)
             for step in run.steps {
                 #expect(step.calls.count == step.funcEvalsAfter - step.funcEvalsBefore, "\(config)")
@@ -24,7 +24,7 @@ struct ClosureProperties {
     /// far` and always evaluates once; without it, the test after the first re-evaluation
     /// comes one call late when `max_eval = 1`); without a line search also `max_iter`.
     @Test func closureCallsNeverExceedWhatTorchAllows() async throws {
-        await propertyCheck(count: 150, input: Problem.generator, Config.generator) { problem, config in
+        await propertyCheck(count: PropertyBudget.cases(150), input: Problem.generator, Config.generator) { problem, config in
             let run = try Run<Double>(problem, config)
             for step in run.steps {
                 #expect(step.calls.count <= config.maxEval + 1, "\(config)")
@@ -36,7 +36,7 @@ struct ClosureProperties {
     }
 
     @Test func theFirstCallOfAStepSeesTheParametersAtEntryBitForBit() async throws {
-        await propertyCheck(count: 150, input: Problem.generator, Config.generator) { problem, config in
+        await propertyCheck(count: PropertyBudget.cases(150), input: Problem.generator, Config.generator) { problem, config in
             let run = try Run<Float>(problem, config)
             for step in run.steps {
                 #expect(step.calls.first?.x == step.entry, "\(config)")
@@ -47,7 +47,7 @@ struct ClosureProperties {
     // MARK: - One iteration per step: the step's x and d are the entry and the state's d
 
     @Test func everyPointALineSearchEvaluatesLiesOnXPlusTD() async throws {
-        await propertyCheck(count: 150, input: Problem.generator, Config.generator.singleIteration(wolfe: true)) { problem, config in
+        await propertyCheck(count: PropertyBudget.cases(150), input: Problem.generator, Config.generator.singleIteration(wolfe: true)) { problem, config in
             let run = try Run<Double>(problem, config)
             for step in run.steps where step.iterated {
                 for call in step.calls.dropFirst() {
@@ -61,7 +61,7 @@ struct ClosureProperties {
     }
 
     @Test func strongWolfeEndsAtAnEvaluatedPointThatSatisfiesBothWolfeConditions() async throws {
-        await propertyCheck(count: 150, input: Problem.quadratics, Config.generator.singleIteration(wolfe: true, maxEval: 25)) { problem, config in
+        await propertyCheck(count: PropertyBudget.cases(150), input: Problem.quadratics, Config.generator.singleIteration(wolfe: true, maxEval: 25)) { problem, config in
             let run = try Run<Double>(problem, config)
             for step in run.steps where step.iterated {
                 let accepted = try #require(step.calls.first { $0.x == step.exit }, "\(config): the final parameters were never evaluated")
@@ -75,14 +75,17 @@ struct ClosureProperties {
         }
     }
 
-    /// For every step that moved from finite values (a fixed step of lr 1 can make
-    /// Rosenbrock overflow, and an infinite gradient has no direction).
+    /// For every step that moved from finite values whose gᵀd is finite (a fixed step of
+    /// lr 1 can make Rosenbrock overflow; an infinite gradient has no direction; and when
+    /// gᵀd overflows to NaN, `gtd > -tolerance_change` is false, so neither torch's LBFGS
+    /// nor the CG reference can tell an ascent direction and both go on with it — found by
+    /// this property on Rosenbrock from x0 = [0, 0.569], PR, fixed step).
     @Test func everySearchDirectionIsADescentDirection() async throws {
-        await propertyCheck(count: 150, input: Problem.generator, Config.generator.singleIteration()) { problem, config in
+        await propertyCheck(count: PropertyBudget.cases(150), input: Problem.generator, Config.generator.singleIteration()) { problem, config in
             let run = try Run<Double>(problem, config)
             for step in run.steps where step.iterated && step.exit != step.entry {
                 let g = try #require(step.calls.first?.grad)
-                guard (g + step.d).allSatisfy(\.isFinite) else { continue }
+                guard (g + step.d).allSatisfy(\.isFinite), dot(g, step.d).isFinite else { continue }
                 #expect(dot(g, step.d) < 0, "\(config)")
             }
         }
@@ -95,7 +98,7 @@ struct ClosureProperties {
     /// (‖g‖∞ ≤ 1e-8·‖g₀‖∞), and all five beta rules give the same iterates within 1e-6
     /// (relative to ‖x‖∞ + 1): on a quadratic they coincide in exact arithmetic.
     @Test func conjugateGradientWithExactLineSearchStopsWithinNIterationsAndEveryBetaRuleAgrees() async throws {
-        await propertyCheck(count: 100, input: Problem.quadratics) { problem in
+        await propertyCheck(count: PropertyBudget.cases(100), input: Problem.quadratics) { problem in
             let n = problem.x0.count
             let g0 = problem.evaluate(problem.x0).grad.map(abs).max() ?? 0
             var iterates: [[[Double]]] = []
@@ -125,7 +128,7 @@ struct ClosureProperties {
     /// dimensional quadratics and four iterations (two steps of two).
     @Test(arguments: [false, true])
     func scalingTheLossByAPowerOfTwoLeavesAnLBFGSTrajectoryBitIdentical(float32: Bool) async throws {
-        await propertyCheck(count: 100, input: Problem.quadratics(dimensions: 5...8), Config.generator.lbfgs, Gen.int(in: 1...12)) { problem, config, k in
+        await propertyCheck(count: PropertyBudget.cases(100), input: Problem.quadratics(dimensions: 5...8), Config.generator.lbfgs, Gen.int(in: 1...12)) { problem, config, k in
             let g0 = problem.evaluate(problem.x0).grad.reduce(0) { $0 + abs($1) }
             guard g0 >= 1 else { return }  // min(1, 1/‖g‖₁) would differ
             let scale = Double(sign: .plus, exponent: k, significand: 1)

@@ -8,7 +8,7 @@ import Testing
 /// g ← g + λθ; and HFAdamW's decay after the update.
 @Suite("Decoupled weight decay", .shrinking)
 struct DecoupledWeightDecayProperties {
-    static let cases = 100
+    static let cases = PropertyBudget.cases(100)
 
     static func adamW(_ c: VectorCase, weightDecay: Double) -> OptimizerUnderTest {
         adamFamily("AdamW", #"{"lr": \#(c.lr), "weight_decay": \#(weightDecay)}"#)

@@ -153,7 +153,10 @@ final class Trainer<S: TensorScalar> {
     /// Whether `(step, parameter)` has no gradient.
     var gaps: (Int, Int) -> Bool = { _, _ in false }
 
-    init(_ entry: OptimizerUnderTest, _ problem: TrainingCase, maximize: Bool = false, groupsSplit: Bool = false) throws {
+    init(
+        _ entry: OptimizerUnderTest, _ problem: TrainingCase, maximize: Bool = false, groupsSplit: Bool = false,
+        overrides: String? = nil
+    ) throws {
         self.entry = entry
         self.problem = problem
         params = try problem.shapes.indices.map { p in
@@ -166,7 +169,7 @@ final class Trainer<S: TensorScalar> {
             if groups.isEmpty || (groupsSplit && problem.newGroup(p)) { groups.append([]) }
             groups[groups.count - 1].append(param)
         }
-        optimizer = try entry.make(groups, maximize: maximize)
+        optimizer = try entry.make(groups, maximize: maximize, overrides: overrides)
     }
 
     var values: [[S]] { params.map(\.value) }
