@@ -31,7 +31,8 @@ class ConjugateGradient(Optimizer):
             β ← FR: gᵀg / g_prevᵀg_prev       PR:  gᵀy / g_prevᵀg_prev     PR+: max(PR, 0)
                 HS: gᵀy / d_prevᵀy             DY:  gᵀg / d_prevᵀy
             d ← −g + β·d_prev
-            if β is not finite or gᵀd > −tolerance_change:  d ← −g    (restart: not a descent direction)
+            if β is not finite or not gᵀd ≤ −tolerance_change:  d ← −g    (restart: not a descent direction;
+                                                                 a gᵀd that overflowed to NaN restarts too)
         t ← min(1, 1/‖g‖₁)·lr            if k = 1
             t_prev·(g_prevᵀd_prev)/(gᵀd)  with strong Wolfe and t_prev > 0 (Nocedal & Wright 3.60)
             lr                            otherwise
@@ -204,8 +205,8 @@ class ConjugateGradient(Optimizer):
                 if torch.isfinite(beta):
                     direction = flat_grad.neg().add_(d, alpha=beta)
                     gtd = flat_grad.dot(direction)
-                    if gtd > -tolerance_change:
-                        direction = None  # not a descent direction: restart
+                    if not gtd <= -tolerance_change:
+                        direction = None  # not a descent direction (or NaN from overflow): restart
             if direction is None:
                 direction = flat_grad.neg()
                 gtd = flat_grad.dot(direction)

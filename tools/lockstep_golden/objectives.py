@@ -57,8 +57,13 @@ def build(spec: ObjectiveSpec, seed: int, dtype: torch.dtype) -> TorchObjective:
         return TorchObjective("quadratic", {"A": a.to(dtype), "b": b.to(dtype)}, {}, initial.to(dtype), _quadratic)
     if spec.kind == "rosenbrock":
         attrs = {"a": float(spec.options.get("a", 1.0)), "b": float(spec.options.get("b", 100.0))}
-        # The standard start (-1.2, 1, -1.2, 1, ...).
-        initial = torch.tensor([-1.2 if i % 2 == 0 else 1.0 for i in range(n)], dtype=dtype)
+        # The standard start (-1.2, 1, -1.2, 1, ...), unless the case chose one.
+        if spec.initial is not None:
+            if len(spec.initial) != n:
+                raise ValueError(f"rosenbrock: initial has {len(spec.initial)} values for size {n}")
+            initial = torch.tensor(spec.initial, dtype=dtype)
+        else:
+            initial = torch.tensor([-1.2 if i % 2 == 0 else 1.0 for i in range(n)], dtype=dtype)
         return TorchObjective("rosenbrock", {}, attrs, initial, _rosenbrock)
     if spec.kind == "logistic_regression":
         samples = spec.samples

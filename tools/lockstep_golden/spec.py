@@ -85,13 +85,15 @@ class ObjectiveSpec:
 
     `size` is the number of variables: every parameter flattened and concatenated.
     `samples` is `m`, the rows of logistic regression's data. `options` are the kind's
-    constants: `a`, `b` for rosenbrock, `l2` for logistic regression.
+    constants: `a`, `b` for rosenbrock, `l2` for logistic regression. `initial` replaces
+    rosenbrock's standard start (-1.2, 1, -1.2, ...) with a chosen point.
     """
 
     kind: str
     size: int
     samples: int = 0
     options: Mapping[str, float] = field(default_factory=dict)
+    initial: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ import Foundation
 ///     β ← FR: gᵀg / g_prevᵀg_prev     PR: gᵀy / g_prevᵀg_prev     PR+: max(PR, 0)
 ///         HS: gᵀy / d_prevᵀy           DY: gᵀg / d_prevᵀy
 ///     d ← −g + β·d_prev
-///     if β is not finite or gᵀd > −tolerance_change:  d ← −g     (not a descent direction)
+///     if β is not finite or not gᵀd ≤ −tolerance_change:  d ← −g     (not a descent direction;
+///                                                      a gᵀd that overflowed to NaN restarts too)
 /// t ← min(1, 1/‖g‖₁)·lr             if k = 1
 ///     t_prev·(g_prevᵀd_prev)/(gᵀd)   with strong Wolfe and t_prev > 0 (Nocedal & Wright 3.60)
 ///     lr                             otherwise
@@ -343,7 +344,7 @@ extension ConjugateGradient {
                         // flat_grad.neg().add_(d, alpha=beta)
                         let direction = zip(flatGrad, previousDirection).map { TorchOps.fusedMultiplyAdd($1, beta, -$0, fma) }
                         let gtd = dot(flatGrad, direction)
-                        if !(gtd > Scalar(-o.toleranceChange)) { conjugate = (direction, gtd) }  // else: not a descent direction
+                        if gtd <= Scalar(-o.toleranceChange) { conjugate = (direction, gtd) }  // else: not a descent direction, or NaN
                     }
                 }
                 let direction = conjugate?.direction ?? flatGrad.map { -$0 }

@@ -60,6 +60,12 @@ CASES: tuple[Case, ...] = (
     _case("polak_ribiere_plus_strong_wolfe_logistic_f64",
           "CG, Polak–Ribière+, strong Wolfe, max_iter 2, logistic regression (m 40, n 5), float64",
           "float64", 212, LOGISTIC, {**LOGISTIC_WOLFE, "beta": "polak_ribiere_plus"}, steps=5),
+    _case("polak_ribiere_overflow_restart_rosenbrock_f64",
+          "CG, Polak–Ribière, fixed step lr 1, max_iter 1, max_eval 1, 2-d Rosenbrock from (0, 0.5692274193824511): the "
+          "iterates blow up to 1e250 and at step 6 gᵀd overflows to NaN; the reference restarts with d = −g there "
+          "(found by the descent-direction property), float64",
+          "float64", 214, ObjectiveSpec("rosenbrock", size=2, initial=(0.0, 0.5692274193824511)),
+          {"max_iter": 1, "max_eval": 1, "beta": "polak_ribiere"}, steps=7),
     _case("dai_yuan_strong_wolfe_two_params_quadratic_f64",
           "CG, Dai–Yuan, strong Wolfe, over two parameters (w[2, 3], b[4]) that form one 10-d quadratic variable, float64",
           "float64", 213, QUADRATIC, {**WOLFE, "beta": "dai_yuan"}, params=(Param("w", (2, 3)), Param("b", (4,)))),
