@@ -41,17 +41,22 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
     public var parameters: [Parameter]
     /// `/steps/lr`: per step, the learning rate of each group.
     public var learningRates: [[Double]]?
+    /// `/steps/betas`, `/steps/momentum` (format extension 8): per step, each group's value,
+    /// groups concatenated (`betas`: two numbers per group), keyed by the dataset name.
+    public var scheduledHyperparameters: [String: [[Double]]]
     public var losses: [Double]?
     public var closureCalls: [Int64]?
     public var objective: FixtureObjective?
 
     public init(
-        header: FixtureHeader, parameters: [Parameter], learningRates: [[Double]]? = nil, losses: [Double]? = nil,
+        header: FixtureHeader, parameters: [Parameter], learningRates: [[Double]]? = nil,
+        scheduledHyperparameters: [String: [[Double]]] = [:], losses: [Double]? = nil,
         closureCalls: [Int64]? = nil, objective: FixtureObjective? = nil
     ) {
         self.header = header
         self.parameters = parameters
         self.learningRates = learningRates
+        self.scheduledHyperparameters = scheduledHyperparameters
         self.losses = losses
         self.closureCalls = closureCalls
         self.objective = objective
@@ -99,11 +104,20 @@ public enum FixtureWriter {
                         }
                     }
                 }
-                if trajectory.learningRates != nil || trajectory.losses != nil || trajectory.closureCalls != nil {
+                if trajectory.learningRates != nil || !trajectory.scheduledHyperparameters.isEmpty
+                    || trajectory.losses != nil || trajectory.closureCalls != nil
+                {
                     let steps = try root.createGroup("steps")
                     if let lr = trajectory.learningRates {
                         try steps.createDataset(
                             "lr", shape: [lr.count, lr.first?.count ?? 0], values: lr.flatMap { $0 }, layout: layout)
+                    }
+                    for (key, rows) in trajectory.scheduledHyperparameters.sorted(by: { $0.key < $1.key }) {
+                        // One row per step: [groups] for momentum, [groups, 2] for betas.
+                        let groups = trajectory.header.paramGroups.count
+                        let width = rows.first?.count ?? 0
+                        let rowShape = key == "betas" ? [groups, groups == 0 ? 0 : width / groups] : [width]
+                        try steps.createDataset(key, shape: [rows.count] + rowShape, values: rows.flatMap { $0 }, layout: layout)
                     }
                     if let losses = trajectory.losses {
                         try steps.createDataset("loss", shape: [losses.count], values: losses, layout: whole)

@@ -50,6 +50,17 @@ struct FixtureReaderTests {
         let reader = try FixtureReader(path: dir.path("lr.h5"))
         #expect(try reader.learningRates(step: 2) == [0.2])
         #expect(reader.header.scheduler?["name"] == .string("LinearLR"))
+        #expect(reader.scheduledHyperparameters.isEmpty)
+
+        var cycling = sampleTrajectory()
+        cycling.header.scheduler = ["name": .string("OneCycleLR")]
+        cycling.learningRates = [[0.1], [0.2], [0.3]]
+        cycling.scheduledHyperparameters = ["betas": [[0.95, 0.999], [0.9, 0.999], [0.85, 0.999]], "momentum": [[0.5], [0.6], [0.7]]]
+        try FixtureWriter.write(cycling, to: dir.path("cycling.h5"))
+        let cycled = try FixtureReader(path: dir.path("cycling.h5"))
+        #expect(cycled.scheduledHyperparameters == ["betas", "momentum"])
+        #expect(try cycled.hyperparameters("betas", step: 3) == [0.85, 0.999])
+        #expect(try cycled.hyperparameters("momentum", step: 2) == [0.6])
 
         var closure = sampleTrajectory()
         closure.header.mode = .closure
