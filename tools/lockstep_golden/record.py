@@ -3,7 +3,8 @@
 For t = 1 ... N: groups due at t join the optimizer, every parameter gets its gradient
 (None where the case leaves a gap, or while its group has not joined; from a real
 minibatch for a training recipe), the learning rate and the momentum in effect are noted,
-`optimizer.step()` runs, then `scheduler.step()` as in a training loop, and the
+`optimizer.step()` runs, then `scheduler.step()` as in a training loop (`ReduceLROnPlateau`'s
+`scheduler.step(metric)` with the case's metric curve, `metrics.py`), and the
 parameters and `optimizer.state` are copied out.
 
 A closure-mode case (`_record_closure`) instead calls `optimizer.step(closure)` on the
@@ -21,6 +22,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from . import objectives
+from .metrics import metric_values
 from .capability import check_capability
 from .gradients import GradientStream, SparseRows, sparse_rows
 from .optimizers import implementation_flags, optimizer_class
@@ -64,6 +66,7 @@ def record(case: Case) -> Trajectory:
     scheduler = _build_scheduler(case, optimizer)
     gradients = GradientStream(case.seed, dtype)
     rows_chooser = SparseRows(case.seed)
+    metric = metric_values(case.metric, case.seed, case.steps) if case.metric is not None else None
 
     rows = {name: _ParamRows() for name in tensors}
     lr_rows: list[list[float]] = []
@@ -79,7 +82,9 @@ def record(case: Case) -> Trajectory:
         for key, series in hyperparameter_rows.items():
             series.append([g.get(key) for g in optimizer.param_groups])
         optimizer.step()
-        if scheduler is not None:
+        if metric is not None:
+            scheduler.step(metric[t - 1])
+        elif scheduler is not None:
             scheduler.step()
         for name, p in tensors.items():
             grad, mask = grads[name]
@@ -91,7 +96,9 @@ def record(case: Case) -> Trajectory:
         for index, spec in enumerate(case.params)
     )
     lr = np.asarray(lr_rows, dtype=np.float64) if case.records_lr else None
-    return Trajectory(case, records, lr, param_groups, reference_info(case), hyperparameters=_changed(hyperparameter_rows))
+    return Trajectory(
+        case, records, lr, param_groups, reference_info(case), hyperparameters=_changed(hyperparameter_rows),
+        metric=np.asarray(metric, dtype=np.float64) if metric is not None else None)
 
 
 def _record_closure(case: Case, dtype: torch.dtype) -> Trajectory:
@@ -158,7 +165,8 @@ def _build_scheduler(case: Case, optimizer: Optimizer) -> LRScheduler | None:
 
 
 def _make_scheduler(case: Case, spec: Scheduler, optimizer: Optimizer) -> LRScheduler:
-    """Builds `spec` on `optimizer`; SequentialLR's sub-schedulers first, in order."""
+    """Builds `spec` on `optimizer`; SequentialLR's and ChainedScheduler's sub-schedulers
+    first, in order."""
     options = dict(spec.options)
     if "schedulers" in options:
         options["schedulers"] = [_make_scheduler(case, s, optimizer) for s in options["schedulers"]]
@@ -167,6 +175,9 @@ def _make_scheduler(case: Case, spec: Scheduler, optimizer: Optimizer) -> LRSche
     cls = getattr(torch.optim.lr_scheduler, spec.name, None)
     if not (isinstance(cls, type) and issubclass(cls, LRScheduler)):
         raise CaseError(f"case {case.name!r}: torch.optim.lr_scheduler has no scheduler {spec.name!r}")
+    if cls is torch.optim.lr_scheduler.ChainedScheduler:
+        # ChainedScheduler(schedulers, optimizer=None): the optimizer comes second, by keyword.
+        return cls(optimizer=optimizer, **options)
     return cls(optimizer, **options)
 
 

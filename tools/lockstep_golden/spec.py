@@ -20,6 +20,9 @@ IMPLEMENTATIONS: tuple[str, ...] = ("forloop", "foreach", "fused")
 CPU_CAPABILITIES: tuple[str, ...] = ("default", "avx2", "avx512")
 MODES: tuple[str, ...] = ("replay", "closure")
 OBJECTIVE_KINDS: tuple[str, ...] = ("quadratic", "rosenbrock", "logistic_regression")
+METRIC_KINDS: tuple[str, ...] = ("loss", "accuracy")
+# The scheduler whose step() takes the metric (`/steps/metric`).
+METRIC_SCHEDULER = "ReduceLROnPlateau"
 
 
 class CaseError(ValueError):
@@ -56,8 +59,9 @@ class Scheduler:
     """A `torch.optim.lr_scheduler` class by name, with its keyword arguments, or a schedule
     recipe from `references.py` (`get_linear_schedule_with_warmup`).
 
-    `SequentialLR` takes its sub-schedulers as `options["schedulers"]`, a tuple of
-    `Scheduler`s; the recorder builds them first, in order, on the same optimizer.
+    `SequentialLR` and `ChainedScheduler` take their sub-schedulers as
+    `options["schedulers"]`, a tuple of `Scheduler`s; the recorder builds them first, in
+    order, on the same optimizer.
     """
 
     name: str
@@ -113,6 +117,8 @@ class Case:
     are the model's, and each step's gradients come from a real minibatch's backward pass
     instead of the synthetic stream; `params` must list the model's parameters.
     `compress` writes the datasets with gzip and shuffle (for long trajectories).
+    `metric` names a curve in `metrics.py` passed to `scheduler.step(metric)` after each
+    step; required by (and only with) a `ReduceLROnPlateau` scheduler, written to `/steps/metric`.
     """
 
     name: str
@@ -134,6 +140,7 @@ class Case:
     objective: ObjectiveSpec | None = None
     training: str | None = None
     compress: bool = False
+    metric: str | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -187,6 +194,11 @@ def _validate(case: Case) -> None:
         fail(f"added_at_step must start at 1, never decrease and stay <= steps: {starts}")
     if case.scheduler is not None and case.has_added_groups:
         fail("a scheduler together with groups added later is not supported")
+    plateau = case.scheduler is not None and case.scheduler.name == METRIC_SCHEDULER
+    if plateau != (case.metric is not None):
+        fail(f"a metric is given exactly when the scheduler is {METRIC_SCHEDULER}")
+    if case.metric is not None and case.metric not in METRIC_KINDS:
+        fail(f"metric {case.metric!r} is not one of {METRIC_KINDS}")
 
     shapes = {p.name: p.shape for p in case.params}
     for name in case.sparse_grads:

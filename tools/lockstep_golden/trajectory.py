@@ -36,7 +36,8 @@ class Trajectory:
     """One case's recording: its parameters, per-step learning rates and provenance.
 
     `hyperparameters` holds the other param-group values a scheduler changed at every
-    step (`betas`, `momentum`), written to `/steps/<key>`.
+    step (`betas`, `momentum`), written to `/steps/<key>`. `metric` is what
+    `ReduceLROnPlateau.step(metric)` received after each step (`/steps/metric`).
     """
 
     case: Case
@@ -46,6 +47,7 @@ class Trajectory:
     reference: dict[str, object]
     hyperparameters: dict[str, np.ndarray] = field(default_factory=dict)
     closure: ClosureRecord | None = None
+    metric: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

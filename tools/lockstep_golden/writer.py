@@ -49,6 +49,8 @@ def write_fixture(trajectory: Trajectory, path: Path) -> None:
                     _write_step_dataset(steps, "lr", trajectory.lr, "<f8")
                 for key, rows in trajectory.hyperparameters.items():
                     _write_step_dataset(steps, key, rows, "<f8")
+                if trajectory.metric is not None:
+                    _write_step_dataset(steps, "metric", trajectory.metric, "<f8")
             if trajectory.closure is not None:
                 _write_closure(file, trajectory.closure, trajectory.case.dtype)
         tmp.chmod(FILE_MODE)

@@ -1,10 +1,12 @@
-"""Golden cases of the learning-rate schedulers, each driving Adam or AdamW.
+"""Golden cases of the learning-rate schedulers, each driving Adam or AdamW (or SGD,
+RMSprop, Adagrad where the schedule's momentum calls for them).
 
 One case per scheduler (SequentialLR twice: a LinearLR warm-up followed by cosine
 annealing, or by exponential decay), mostly on the fused kernel so that the parameters
 too are bit for bit, a few on the for-loop path and in float64. `/steps/lr` records the
-schedule; OneCycleLR also cycles `betas[0]` (Adam family, `/steps/betas`) or `momentum` (SGD,
-RMSprop, `/steps/momentum`). The BERT
+schedule; OneCycleLR and CyclicLR also cycle `betas[0]` (Adam family, `/steps/betas`) or
+`momentum` (SGD, RMSprop, `/steps/momentum`). ReduceLROnPlateau is stepped with a metric
+curve from `metrics.py` (`/steps/metric`). The BERT
 fine-tuning schedule (`get_linear_schedule_with_warmup`) is a recipe in `references.py`.
 The training trajectory `adamw_bert_finetune_wine_*` trains a real model (`training.py`).
 """
@@ -161,6 +163,58 @@ CASES: tuple[Case, ...] = (
         "AdamW, fused, BERT groups under transformers' get_linear_schedule_with_warmup (6 warm-up of 30)",
         Scheduler("get_linear_schedule_with_warmup", {"num_warmup_steps": 6, "num_training_steps": 30}),
         seed=114, groups=two_groups({"weight_decay": 0.0}),
+    ),
+    _schedule_case(
+        "sgd_momentum_reducelronplateau_min_rel_fused_f32",
+        "SGD with momentum, fused, under ReduceLROnPlateau (min, rel threshold 1e-2, patience 2, cooldown 2) "
+        "on a falling then plateauing loss: four reductions, the last clamped at min_lr, then none (eps)",
+        Scheduler("ReduceLROnPlateau", {
+            "mode": "min", "factor": 0.5, "patience": 2, "threshold": 0.01, "cooldown": 2, "min_lr": 1e-3,
+        }),
+        seed=201, optimizer="SGD", options={"lr": 0.01, "momentum": 0.9}, steps=34, metric="loss",
+    ),
+    _schedule_case(
+        "adamw_reducelronplateau_max_abs_param_groups_fused_f32",
+        "AdamW, fused, two groups under ReduceLROnPlateau (max, abs threshold 1e-2, patience 3, cooldown 1, "
+        "per-group min_lr) on a rising then plateauing accuracy: each group reaches its own min_lr",
+        Scheduler("ReduceLROnPlateau", {
+            "mode": "max", "factor": 0.3, "patience": 3, "threshold": 0.01, "threshold_mode": "abs", "cooldown": 1,
+            "min_lr": [1e-3, 2e-4],
+        }),
+        seed=202, groups=two_groups({"lr": 0.005}), metric="accuracy",
+    ),
+    _schedule_case(
+        "sgd_momentum_cycliclr_triangular2_fused_f32",
+        "SGD with momentum, fused, under CyclicLR (triangular2, 4 up, 6 down: three cycles of halving height); "
+        "momentum cycles between 0.8 and 0.95 (/steps/momentum)",
+        Scheduler("CyclicLR", {
+            "base_lr": 0.001, "max_lr": 0.05, "step_size_up": 4, "step_size_down": 6, "mode": "triangular2",
+            "base_momentum": 0.8, "max_momentum": 0.95,
+        }),
+        seed=203, optimizer="SGD", options={"lr": 0.01, "momentum": 0.9},
+    ),
+    _schedule_case(
+        "adamw_cycliclr_exp_range_fused_f32",
+        "AdamW, fused, under CyclicLR (exp_range, gamma 0.97, 5 up and down); betas[0] cycles (/steps/betas)",
+        Scheduler("CyclicLR", {"base_lr": 0.001, "max_lr": 0.02, "step_size_up": 5, "mode": "exp_range", "gamma": 0.97}),
+        seed=204,
+    ),
+    _schedule_case(
+        "adagrad_cycliclr_triangular_no_momentum_fused_f32",
+        "Adagrad, fused, under CyclicLR (triangular, 7 up and down) without cycle_momentum (Adagrad has none)",
+        Scheduler("CyclicLR", {"base_lr": 0.005, "max_lr": 0.05, "step_size_up": 7, "cycle_momentum": False}),
+        seed=205, optimizer="Adagrad",
+    ),
+    _schedule_case(
+        "adam_chainedscheduler_constant_exponential_fused_f32",
+        "Adam, fused, under ChainedScheduler(ConstantLR(factor 0.1, 20 steps), ExponentialLR(0.9)), torch's docs example",
+        Scheduler("ChainedScheduler", {
+            "schedulers": (
+                Scheduler("ConstantLR", {"factor": 0.1, "total_iters": 20}),
+                Scheduler("ExponentialLR", {"gamma": 0.9}),
+            ),
+        }),
+        seed=206, optimizer="Adam", options={"lr": 0.05},
     ),
     # A for-loop twin of the same run (seed 120) replays within default tolerance (≤ 4096 ULP
     # free-running on values near 0, ≤ 16 ULP a step); not kept, to keep fixtures/ small.
