@@ -219,10 +219,12 @@ struct FixtureCheck {
 
     // MARK: /steps
 
-    /// The datasets of `/steps`: `lr`, the scheduled hyperparameters, and closure mode's two.
+    /// The datasets of `/steps`: `lr`, the scheduled hyperparameters, the metric, and
+    /// closure mode's two.
     struct Steps {
         var lr: HDF5Dataset?
         var hyperparameters: [String: HDF5Dataset] = [:]
+        var metric: HDF5Dataset?
         var loss: HDF5Dataset?
         var calls: HDF5Dataset?
     }
@@ -230,6 +232,9 @@ struct FixtureCheck {
     /// The hyperparameters besides `lr` that a scheduler may change every step, with the
     /// shape of one group's value: `momentum` a number, `betas` a pair.
     static let scheduledHyperparameters: [String: [Int]] = ["momentum": [], "betas": [2]]
+
+    /// The scheduler whose `step` takes the metric, so that its fixtures need `/steps/metric`.
+    static let metricScheduler = "ReduceLROnPlateau"
 
     func steps(_ root: HDF5Group, header: FixtureHeader) throws -> Steps {
         let hasSteps = try root.childKind("steps") != nil
@@ -257,6 +262,14 @@ struct FixtureCheck {
             }
             hyperparameters[key] = try stepSeries(dataset, header: header, rowShape: [header.paramGroups.count] + valueShape)
         }
+        let metric = try optional("metric")
+        if let metric {
+            guard metric.storedType == .float(bits: 64), metric.shape == [header.steps] else {
+                throw error(metric.path, "must be [\(header.steps)] float64, is \(metric.shape) \(metric.storedType)")
+            }
+        } else if header.scheduler?["name"]?.stringValue == Self.metricScheduler {
+            throw error("/steps/metric", "dataset not found (the '\(Self.metricScheduler)' scheduler needs it)")
+        }
         var loss: HDF5Dataset?
         var calls: HDF5Dataset?
         if header.mode == .closure {
@@ -272,7 +285,7 @@ struct FixtureCheck {
             }
             (loss, calls) = (found, count)
         }
-        return Steps(lr: lr, hyperparameters: hyperparameters, loss: loss, calls: calls)
+        return Steps(lr: lr, hyperparameters: hyperparameters, metric: metric, loss: loss, calls: calls)
     }
 
     // MARK: /objective

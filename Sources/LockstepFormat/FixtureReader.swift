@@ -19,6 +19,7 @@ public final class FixtureReader: Sendable {
     private let file: HDF5File
     private let learningRates: HDF5Dataset?
     private let hyperparameterSeries: [String: HDF5Dataset]
+    private let metrics: HDF5Dataset?
     private let loss: HDF5Dataset?
     private let closureCalls: HDF5Dataset?
 
@@ -39,7 +40,8 @@ public final class FixtureReader: Sendable {
             }
             return (file, header, parameters, objective, steps)
         }
-        (learningRates, hyperparameterSeries, loss, closureCalls) = (steps.lr, steps.hyperparameters, steps.loss, steps.calls)
+        (learningRates, hyperparameterSeries, metrics, loss, closureCalls) =
+            (steps.lr, steps.hyperparameters, steps.metric, steps.loss, steps.calls)
     }
 
     /// The parameter named `name`.
@@ -121,6 +123,15 @@ public final class FixtureReader: Sendable {
         var row: [Double] = []
         try translatingErrors { try dataset.readRow(step - 1, into: &row) }
         return row
+    }
+
+    /// The metric given to the scheduler after step `step` (`/steps/metric`, format
+    /// extension 11: `ReduceLROnPlateau.step(metric)`), if recorded.
+    public func metric(step: Int) throws -> Double? {
+        guard let metrics else { return nil }
+        var row: [Double] = []
+        try translatingErrors { try metrics.readRow(step - 1, into: &row) }
+        return row.first
     }
 
     /// The losses `step(closure)` returned (`/steps/loss`), in closure mode.

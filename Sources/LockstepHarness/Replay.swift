@@ -53,7 +53,7 @@ public struct Replay: Sendable {
                 try session.setGradients(step: step)
                 try session.optimizer.step()
             }
-            try session.stepScheduler()
+            try session.stepScheduler(after: step)
             try session.compare(step: step)
         }
         return VerificationResult(

@@ -84,11 +84,19 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         }
     }
 
-    /// Advances the scheduler after the optimizer's step, as a training loop does.
-    func stepScheduler() throws {
+    /// Advances the scheduler after the optimizer's step `step`, as a training loop does;
+    /// `ReduceLROnPlateau` with the metric recorded for it (`/steps/metric`).
+    func stepScheduler(after step: Int) throws {
         guard let scheduler else { return }
         do {
-            try scheduler.step()
+            if let plateau = scheduler as? ReduceLROnPlateau {
+                guard let metric = try reader.metric(step: step) else {
+                    throw ReplayError.invalidInput(object: "/steps/metric", message: "dataset not found (ReduceLROnPlateau needs it)")
+                }
+                try plateau.step(metric)
+            } else {
+                try scheduler.step()
+            }
         } catch let error as OptimizerError {
             throw ReplayError.invalidInput(object: "/", message: "scheduler \(type(of: scheduler).torchName): \(error.message)")
         }

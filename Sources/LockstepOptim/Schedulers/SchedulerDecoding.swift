@@ -9,17 +9,21 @@ import LockstepJSON
 /// {"name": "SequentialLR", "milestones": [5],
 ///  "schedulers": [{"name": "LinearLR", "start_factor": 0.1, "total_iters": 5},
 ///                 {"name": "CosineAnnealingLR", "T_max": 25}]}
+/// {"name": "ChainedScheduler",
+///  "schedulers": [{"name": "ConstantLR", "factor": 0.1, "total_iters": 20},
+///                 {"name": "ExponentialLR", "gamma": 0.9}]}
 /// {"name": "get_linear_schedule_with_warmup", "num_warmup_steps": 30, "num_training_steps": 300}
 /// ```
 ///
-/// `SequentialLR`'s sub-schedulers are built first, in order, on the same groups, as a
-/// torch script builds them before passing them in.
+/// `SequentialLR`'s and `ChainedScheduler`'s sub-schedulers are built first, in order, on
+/// the same groups, as a torch script builds them before passing them in.
 public enum LRSchedulers {
     /// Every scheduler name a description may give.
     public static let names: [String] = [
         StepLR.torchName, MultiStepLR.torchName, ExponentialLR.torchName, CosineAnnealingLR.torchName,
         CosineAnnealingWarmRestarts.torchName, LinearLR.torchName, ConstantLR.torchName, PolynomialLR.torchName,
-        OneCycleLR.torchName, SequentialLR.torchName, LambdaLR.linearScheduleWithWarmupName,
+        OneCycleLR.torchName, CyclicLR.torchName, ReduceLROnPlateau.torchName, SequentialLR.torchName,
+        ChainedScheduler.torchName, LambdaLR.linearScheduleWithWarmupName,
     ]
 
     /// Builds the scheduler described by the JSON object `json` on `groups`.
@@ -49,18 +53,18 @@ public enum LRSchedulers {
         case ConstantLR.torchName: return try ConstantLR(groups, options: options(ConstantLR.Options.self))
         case PolynomialLR.torchName: return try PolynomialLR(groups, options: options(PolynomialLR.Options.self))
         case OneCycleLR.torchName: return try OneCycleLR(groups, options: options(OneCycleLR.Options.self))
+        case CyclicLR.torchName: return try CyclicLR(groups, options: options(CyclicLR.Options.self))
+        case ReduceLROnPlateau.torchName: return try ReduceLROnPlateau(groups, options: options(ReduceLROnPlateau.Options.self))
         case SequentialLR.torchName:
-            guard case .array(let list)? = arguments.removeValue(forKey: "schedulers") else {
-                throw OptimizerError(.typeError, "SequentialLR.__init__() missing 1 required positional argument: 'schedulers'")
-            }
-            let schedulers = try list.map { entry -> any LRScheduler in
-                guard case .object(let object) = entry else {
-                    throw OptimizerError(.typeError, "SequentialLR's schedulers must be JSON objects")
-                }
-                return try make(object, on: groups)
-            }
+            let schedulers = try subSchedulers(&arguments, of: name, on: groups)
             let milestones = try required(options(SequentialLR.Options.self).milestones, "milestones", of: name)
             return try SequentialLR(groups, schedulers: schedulers, milestones: milestones)
+        case ChainedScheduler.torchName:
+            let schedulers = try subSchedulers(&arguments, of: name, on: groups)
+            if let unknown = arguments.keys.sorted().first {
+                throw OptimizerError(.typeError, "\(name).__init__() got an unexpected keyword argument '\(unknown)'")
+            }
+            return try ChainedScheduler(schedulers, groups: groups)
         case LambdaLR.linearScheduleWithWarmupName:
             let given = try options(LambdaLR.LinearWarmupOptions.self)
             return try LambdaLR.linearScheduleWithWarmup(
@@ -68,6 +72,21 @@ public enum LRSchedulers {
                 numTrainingSteps: try required(given.numTrainingSteps, "num_training_steps", of: name))
         default:
             throw OptimizerError(.valueError, "unknown scheduler '\(name)'; known: \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// Takes the `schedulers` list out of `arguments` and builds each, in order, on `groups`.
+    private static func subSchedulers(
+        _ arguments: inout [String: JSONValue], of name: String, on groups: ScheduledGroups
+    ) throws -> [any LRScheduler] {
+        guard case .array(let list)? = arguments.removeValue(forKey: "schedulers") else {
+            throw OptimizerError(.typeError, "\(name).__init__() missing 1 required positional argument: 'schedulers'")
+        }
+        return try list.map { entry in
+            guard case .object(let object) = entry else {
+                throw OptimizerError(.typeError, "\(name)'s schedulers must be JSON objects")
+            }
+            return try make(object, on: groups)
         }
     }
 }

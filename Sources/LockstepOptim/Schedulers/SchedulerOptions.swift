@@ -40,3 +40,40 @@ func required<T>(_ value: T?, _ key: String, of scheduler: String) throws -> T {
     }
     return value
 }
+
+/// One number for every group, or one per group (torch's `float | list[float]`).
+public enum PerGroupValue: Codable, Sendable, Equatable {
+    case all(Double)
+    case each([Double])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Double.self) {
+            self = .all(value)
+        } else {
+            self = .each(try container.decode([Double].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .all(let value): try container.encode(value)
+        case .each(let values): try container.encode(values)
+        }
+    }
+
+    /// torch's `_format_param(name, optimizer, param)`.
+    func values(_ name: String, groupCount: Int) throws -> [Double] {
+        switch self {
+        case .all(let value): return Array(repeating: value, count: groupCount)
+        case .each(let values):
+            guard values.count == groupCount else {
+                throw OptimizerError(
+                    .valueError,
+                    "\(name) must have the same length as optimizer.param_groups. \(name) has \(values.count) values, param_groups has \(groupCount).")
+            }
+            return values
+        }
+    }
+}

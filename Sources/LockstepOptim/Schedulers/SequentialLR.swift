@@ -40,11 +40,7 @@ public final class SequentialLR: LRScheduler {
         guard !schedulers.isEmpty else {
             throw OptimizerError(.valueError, "SequentialLR expects at least one scheduler, but got no scheduler.")
         }
-        for (index, scheduler) in schedulers.enumerated() where scheduler.groups !== groups {
-            throw OptimizerError(
-                .valueError,
-                "SequentialLR expects all schedulers to belong to the same optimizer, but got scheduler \(type(of: scheduler).torchName) at index \(index) has another optimizer.")
-        }
+        try checkSubSchedulers(schedulers, on: groups, of: Self.torchName)
         guard milestones.count == schedulers.count - 1 else {
             throw OptimizerError(
                 .valueError,
