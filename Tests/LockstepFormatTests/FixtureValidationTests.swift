@@ -111,6 +111,22 @@ struct FixtureValidationTests {
                      try root.group("steps").createDataset(
                          "momentum", shape: [3, 1], values: [0.9, 0.9, 0.9] as [Float], layout: .chunked(byRow: false, compression: false, checksum: true))
                  }),
+        Breakage(name: "plateau schedule without metric", object: "/steps/metric",
+                 message: "dataset not found (the 'ReduceLROnPlateau' scheduler needs it)",
+                 trajectory: { trajectory in
+                     trajectory.learningRates = [[1], [1], [1]]
+                     trajectory.header.scheduler = ["name": .string("ReduceLROnPlateau")]
+                 }),
+        Breakage(name: "metric in float32", object: "/steps/metric", message: "must be [3] float64, is [3] float32",
+                 trajectory: { $0.learningRates = [[1], [1], [1]] },
+                 file: { root in
+                     try root.group("steps").createDataset("metric", shape: [3], values: [0.5, 0.4, 0.4] as [Float])
+                 }),
+        Breakage(name: "metric per group", object: "/steps/metric", message: "must be [3] float64, is [3, 1] float64",
+                 trajectory: { $0.learningRates = [[1], [1], [1]] },
+                 file: { root in
+                     try root.group("steps").createDataset("metric", shape: [3, 1], values: [0.5, 0.4, 0.4] as [Double])
+                 }),
         Breakage(name: "closure mode without objective", object: "/steps", message: "group not found (required in closure mode)",
                  trajectory: { trajectory in
                      trajectory.header.mode = .closure

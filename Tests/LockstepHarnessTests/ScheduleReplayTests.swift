@@ -7,7 +7,8 @@ import Testing
 @testable import LockstepHarness
 
 /// A fixture with a `scheduler` attribute is checked both ways: the Swift scheduler must
-/// reproduce `/steps/lr` (and `/steps/betas`) bit for bit, and drives the optimizer.
+/// reproduce `/steps/lr` (and `/steps/betas`, `/steps/momentum`) bit for bit, and drives the
+/// optimizer; `ReduceLROnPlateau` is stepped with `/steps/metric`.
 @Suite("Schedule replay")
 struct ScheduleReplayTests {
     let directory = FileManager.default.temporaryDirectory
@@ -52,6 +53,26 @@ struct ScheduleReplayTests {
         #expect(failure.multiIndex == [1, 0])
     }
 
+    @Test func reduceLROnPlateauFollowsTheRecordedMetric() throws {
+        // sgd_momentum_reducelronplateau_min_rel_fused_f32: patience 2, the first reduction
+        // after step 11 (lr halved from step 12). A new best at step 10 delays it to step 14.
+        let fixture = "sgd_momentum_reducelronplateau_min_rel_fused_f32.h5"
+        let path = try damage("metric", in: fixture) { $0[9] = 0.5 }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let failure = try #require(try Replay(tolerance: .exact).run(FixtureReader(path: path)).firstFailure)
+        #expect(failure.tensor == "/steps/lr")
+        #expect(failure.step == 12)
+        #expect(try Replay(tolerance: .exact).run(FixtureReader(path: fixturePath(fixture))).passed)
+    }
+
+    @Test func aRecordedMomentumThatDisagreesWithCyclicLRFailsAtSlashStepsSlashMomentum() throws {
+        let path = try damage("momentum", in: "sgd_momentum_cycliclr_triangular2_fused_f32.h5") { $0[6] = $0[6].nextDown }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let failure = try #require(try Replay(tolerance: .exact).run(FixtureReader(path: path)).firstFailure)
+        #expect(failure.tensor == "/steps/momentum")
+        #expect(failure.step == 7)
+    }
+
     @Test func withoutASchedulerTheRecordedLearningRatesAndBetasDriveTheReplay() throws {
         let path = try brokenCopy(of: "adamw_onecyclelr_param_groups_fused_f32.h5", in: directory) {
             try $0.removeAttribute("scheduler")
@@ -64,13 +85,13 @@ struct ScheduleReplayTests {
 
     @Test func anUnknownSchedulerIsInvalidInput() throws {
         let path = try brokenCopy(of: "adamw_steplr_fused_f32.h5", in: directory) {
-            try $0.setAttribute("scheduler", string: #"{"name": "CyclicLR", "base_lr": 0.001}"#)
+            try $0.setAttribute("scheduler", string: #"{"name": "MultiplicativeLR", "lr_lambda": 0.9}"#)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
         let error = try #require(throws: ReplayError.self) { try Replay(tolerance: .exact).run(FixtureReader(path: path)) }
         guard case .invalidInput(let object, let message) = error else { Issue.record("\(error)"); return }
         #expect(object == "/")
-        #expect(message.hasPrefix("scheduler rejects the fixture: unknown scheduler 'CyclicLR'; known: StepLR, "))
+        #expect(message.hasPrefix("scheduler rejects the fixture: unknown scheduler 'MultiplicativeLR'; known: StepLR, "))
     }
 
     @Test func aSchedulerArgumentTorchDoesNotTakeIsPythonsTypeError() throws {

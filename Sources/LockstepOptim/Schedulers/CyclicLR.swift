@@ -31,8 +31,8 @@ import Foundation
 /// `cycle_momentum = true`, `base_momentum = 0.8`, `max_momentum = 0.9`; `base_lr` and
 /// `max_lr` are required.
 ///
-/// Differs from PyTorch: no custom `scale_fn` (a Python callable); `scale_mode` is accepted
-/// and, as in torch without `scale_fn`, ignored.
+/// Differs from PyTorch: no custom `scale_fn` (a Python callable; only `null` is accepted);
+/// `scale_mode` is accepted and, as in torch without `scale_fn`, ignored.
 ///
 /// References: Smith, *Cyclical Learning Rates for Training Neural Networks*, 2017
 /// (arXiv:1506.01186); https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CyclicLR.html
@@ -50,6 +50,8 @@ public final class CyclicLR: LRScheduler {
         public var stepSizeDown: Double?
         public var mode: String
         public var gamma: Double
+        /// torch's custom scaling callable: only `null` (torch's default) can be replayed.
+        public var scaleFn: String?
         public var scaleMode: String
         public var cycleMomentum: Bool
         public var baseMomentum: PerGroupValue
@@ -67,6 +69,7 @@ public final class CyclicLR: LRScheduler {
             self.stepSizeDown = stepSizeDown
             self.mode = mode
             self.gamma = gamma
+            scaleFn = nil
             self.scaleMode = scaleMode
             self.cycleMomentum = cycleMomentum
             self.baseMomentum = baseMomentum
@@ -76,7 +79,7 @@ public final class CyclicLR: LRScheduler {
         public typealias TorchKey = CodingKeys
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case baseLR = "base_lr", maxLR = "max_lr", stepSizeUp = "step_size_up", stepSizeDown = "step_size_down"
-            case mode, gamma, scaleMode = "scale_mode", cycleMomentum = "cycle_momentum"
+            case mode, gamma, scaleFn = "scale_fn", scaleMode = "scale_mode", cycleMomentum = "cycle_momentum"
             case baseMomentum = "base_momentum", maxMomentum = "max_momentum"
         }
     }
@@ -114,6 +117,9 @@ public final class CyclicLR: LRScheduler {
         totalSize = up + (options.stepSizeDown ?? up)
         guard totalSize != 0 else { throw OptimizerError(.zeroDivisionError, "float division by zero") }
         stepRatio = up / totalSize
+        if let scaleFn = options.scaleFn {
+            throw OptimizerError(.typeError, "CyclicLR: a custom scale_fn (\(scaleFn)) is Python code and cannot be replayed")
+        }
         guard let mode = Mode(rawValue: options.mode) else {
             throw OptimizerError(.valueError, "mode is invalid and scale_fn is None")
         }
