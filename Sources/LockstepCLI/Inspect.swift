@@ -24,6 +24,7 @@ extension VerifyCommand {
             print("  reference: \(JSONValue.object(header.reference.json))")
             if let scheduler = header.scheduler { print("  scheduler: \(JSONValue.object(scheduler))") }
             let series = (reader.hasLearningRates ? ["lr"] : []) + reader.scheduledHyperparameters
+                + (reader.hasMetric ? ["metric"] : [])
             if !series.isEmpty { print("  per step: \(series.map { "/steps/\($0)" }.joined(separator: ", "))") }
             for (index, group) in header.paramGroups.enumerated() {
                 let added = group.addedAtStep == 1 ? "" : " (added before step \(group.addedAtStep))"

@@ -134,6 +134,9 @@ public final class FixtureReader: Sendable {
         return row.first
     }
 
+    /// Whether the fixture records `/steps/metric`.
+    public var hasMetric: Bool { metrics != nil }
+
     /// The losses `step(closure)` returned (`/steps/loss`), in closure mode.
     public func losses() throws -> [Double]? {
         try loss.map { dataset in try translatingErrors { try dataset.read(Double.self) } }
