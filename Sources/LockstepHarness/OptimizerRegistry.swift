@@ -74,8 +74,8 @@ public enum OptimizerRegistry {
     }
 }
 
-/// Adapts any ``TorchConstructible`` optimizer to ``ReplayableOptimizer``.
-final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
+/// Adapts any ``Optimizer`` to ``ReplayableOptimizer``.
+final class Adapter<O: Optimizer>: ReplayableOptimizer {
     typealias Scalar = O.Scalar
     let optimizer: O
 
@@ -85,22 +85,10 @@ final class Adapter<O: TorchConstructible>: ReplayableOptimizer {
         // first group, which torch fills from them, stands for them (Adagrad's initial
         // `sum` comes from the defaults, whatever a group says).
         optimizer = try O(groups: built, defaults: built.first?.options ?? O.standardDefaults)
-        if let cpuCapability, let dependent = optimizer as? any CPUCapabilityDependent {
-            Self.setCapability(dependent, cpuCapability)
-        }
+        if let cpuCapability { optimizer.cpuCapability = cpuCapability }
     }
 
-    func setParallelism(_ parallelism: Parallelism) {
-        if let parallel = optimizer as? any ParallelOptimizer { Self.setParallelism(parallel, parallelism) }
-    }
-
-    private static func setParallelism(_ optimizer: some ParallelOptimizer, _ parallelism: Parallelism) {
-        optimizer.parallelism = parallelism
-    }
-
-    private static func setCapability(_ optimizer: some CPUCapabilityDependent, _ capability: TorchCPUCapability) {
-        optimizer.cpuCapability = capability
-    }
+    func setParallelism(_ parallelism: Parallelism) { optimizer.parallelism = parallelism }
 
     static func options(_ hyperparameters: [String: JSONValue]) throws -> O.Options {
         let data = try JSONValue.encoder().encode(hyperparameters)

@@ -10,17 +10,22 @@
 ///
 /// A conforming type supplies its defaults, validation, state type and ``update(_:)``, the
 /// step of one group; everything else comes from this protocol.
-public protocol Optimizer<Scalar>: AnyObject {
+public protocol Optimizer<Scalar>: SchedulableOptimizer {
     associatedtype Scalar: TensorScalar
     associatedtype Options: OptimizerOptions
     associatedtype State: ParameterState<Scalar>
 
-    /// The reference class name: `AdamW`, `Adam`, `HFAdamW`, ...
+    /// The reference class name: `AdamW`, `Adam`, `HFAdamW`, ...; a fixture's `optimizer`.
     static var torchName: String { get }
-    /// The hyperparameters a group takes where it does not name its own.
-    var defaults: Options { get }
-    /// The param groups and the per-parameter state.
+    /// The defaults of torch's constructor.
+    static var standardDefaults: Options { get }
+    /// The param groups, the per-parameter state, the defaults, the CPU capability and the
+    /// parallelism: everything an optimizer stores.
     var storage: OptimizerStorage<Options, State> { get set }
+
+    /// The designated initializer: stores `storage` and nothing else. Build optimizers with
+    /// ``init(groups:defaults:cpuCapability:)``, which validates and adds the groups.
+    init(storage: OptimizerStorage<Options, State>)
 
     /// Throws torch's error for hyperparameters torch rejects.
     static func validate(_ options: Options) throws
@@ -29,10 +34,56 @@ public protocol Optimizer<Scalar>: AnyObject {
     static func validate(parameters: [Parameter<Scalar>]) throws
     /// The state keys a parameter in a group with `options` has after its first step.
     static func stateKeys(for options: Options) -> [String]
+    /// Completes construction once the first groups are added (Adagrad gives every
+    /// parameter its state here, as torch's constructor does); by default, nothing.
+    func didAddInitialGroups() throws
     /// Performs the update of one group: torch's loop body of `step()`.
     func update(_ group: ParamGroup<Options, Scalar>) throws
     /// Performs one step, calling `closure` as the algorithm needs; returns the loss.
     func step(closure: () throws -> Double) throws -> Double
+}
+
+extension Optimizer {
+    /// Creates the optimizer over `groups`; a group's options default to `defaults`.
+    ///
+    /// - Throws: torch's validation errors for `defaults` and every group, and
+    ///   `ValueError("optimizer got an empty parameter list")` when there are no groups.
+    public init(
+        groups: [ParamGroup<Options, Scalar>], defaults: Options = Self.standardDefaults,
+        cpuCapability: TorchCPUCapability = .avx512
+    ) throws {
+        try Self.validate(defaults)
+        self.init(storage: OptimizerStorage(defaults: defaults, cpuCapability: cpuCapability))
+        try initializeGroups(groups)
+        try didAddInitialGroups()
+    }
+
+    /// Creates the optimizer over one group of `params` with `options`, which are also its
+    /// defaults: torch's `Adamax(params, lr=1e-3)` is `Adamax(params, .init(lr: 1e-3))`.
+    public init(
+        _ params: [Parameter<Scalar>], _ options: Options = Self.standardDefaults,
+        cpuCapability: TorchCPUCapability = .avx512
+    ) throws {
+        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options, cpuCapability: cpuCapability)
+    }
+
+    /// The hyperparameters a group takes where it does not name its own.
+    public var defaults: Options { storage.defaults }
+
+    /// The CPU capability whose kernels are reproduced: whether torch's kernels fuse their
+    /// multiply-adds, and the SIMD width of its fused kernels.
+    public var cpuCapability: TorchCPUCapability {
+        get { storage.cpuCapability }
+        set { storage.cpuCapability = newValue }
+    }
+
+    /// How each tensor's element loop may be split across threads; results are the same bits.
+    public var parallelism: Parallelism {
+        get { storage.parallelism }
+        set { storage.parallelism = newValue }
+    }
+
+    public func didAddInitialGroups() throws {}
 }
 
 extension Optimizer {
@@ -42,11 +93,11 @@ extension Optimizer {
     /// Every parameter, in the optimizer's order (groups concatenated).
     public var parameters: [Parameter<Scalar>] { storage.paramGroups.flatMap(\.params) }
 
-    /// Adds the first groups; conforming initializers call this.
+    /// Adds the first groups.
     ///
     /// - Throws: `ValueError("optimizer got an empty parameter list")` when there are no
     ///   groups, and everything ``addParamGroup(_:options:)`` throws.
-    public func initializeGroups(_ groups: [ParamGroup<Options, Scalar>]) throws {
+    func initializeGroups(_ groups: [ParamGroup<Options, Scalar>]) throws {
         guard !groups.isEmpty else { throw OptimizerError(.valueError, "optimizer got an empty parameter list") }
         for group in groups { try addParamGroup(group.params, options: group.options) }
     }
@@ -106,7 +157,7 @@ extension Optimizer {
 
     /// The state of `parameter` under torch's keys, or `nil` before its first step.
     public func state(of parameter: Parameter<Scalar>) -> [String: StateValue<Scalar>]? {
-        storage.state[ObjectIdentifier(parameter)]?.torchState
+        storage.state[ObjectIdentifier(parameter)]?.torchState(parameterShape: parameter.shape)
     }
 
     /// Replaces the state of `parameter` from torch's entries; `nil` removes it.

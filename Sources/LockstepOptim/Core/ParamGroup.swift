@@ -11,16 +11,27 @@ public struct ParamGroup<Options: OptimizerOptions, Scalar: TensorScalar>: @unch
     }
 }
 
-/// What every optimizer stores: its param groups and the state of each parameter, keyed
-/// by the parameter's identity (torch's `param_groups` and `state`).
+/// What every optimizer stores: its defaults, its param groups and the state of each
+/// parameter, keyed by the parameter's identity (torch's `defaults`, `param_groups` and
+/// `state`), and how its kernels compute (CPU capability, parallelism).
 public struct OptimizerStorage<Options: OptimizerOptions, State: ParameterState>: @unchecked Sendable {
     public typealias Scalar = State.Scalar
+    /// The hyperparameters a group takes where it does not name its own (torch's `defaults`).
+    public let defaults: Options
+    /// The CPU capability whose kernels are reproduced.
+    public var cpuCapability: TorchCPUCapability
+    /// How each tensor's element loop is split across threads.
+    public var parallelism: Parallelism
     /// The param groups, in order. Change them through the optimizer's API.
     public internal(set) var paramGroups: [ParamGroup<Options, Scalar>] = []
     /// Per-parameter state; a parameter has none until its first step with a gradient.
     var state: [ObjectIdentifier: State] = [:]
 
-    public init() {}
+    public init(defaults: Options, cpuCapability: TorchCPUCapability = .avx512, parallelism: Parallelism = .serial) {
+        self.defaults = defaults
+        self.cpuCapability = cpuCapability
+        self.parallelism = parallelism
+    }
 }
 
 /// torch's `optimizer.state_dict()`: state by parameter position, and each group's

@@ -25,8 +25,9 @@ public enum StateValue<Scalar: TensorScalar>: Sendable, Equatable {
 /// A parameter's optimizer state: a plain value with its entries under torch's keys.
 public protocol ParameterState<Scalar>: Sendable {
     associatedtype Scalar: TensorScalar
-    /// The entries, under torch's keys (`step`, `exp_avg`, ...).
-    var torchState: [String: StateValue<Scalar>] { get }
+    /// The entries, under torch's keys (`step`, `exp_avg`, ...), for a parameter of
+    /// `parameterShape`.
+    func torchState(parameterShape: [Int]) -> [String: StateValue<Scalar>]
     /// Rebuilds the state from torch's entries, checking keys and shapes
     /// (`load_state_dict`, and teacher-forced replay).
     init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws
@@ -34,7 +35,7 @@ public protocol ParameterState<Scalar>: Sendable {
 
 extension Dictionary {
     /// The entry `key` of a torch state, or torch's `KeyError`.
-    func required<Scalar>(_ key: String) throws -> StateValue<Scalar> where Key == String, Value == StateValue<Scalar> {
+    public func required<Scalar>(_ key: String) throws -> StateValue<Scalar> where Key == String, Value == StateValue<Scalar> {
         guard let value = self[key] else { throw OptimizerError(.keyError, "'\(key)'") }
         return value
     }
@@ -42,7 +43,7 @@ extension Dictionary {
 
 extension StateValue {
     /// The value as a number (a scalar, or a one-element tensor).
-    func number(_ key: String) throws -> Double {
+    public func number(_ key: String) throws -> Double {
         switch self {
         case .scalar(let value): return value
         case .tensor(_, let values) where values.count == 1: return Double(values[0])
@@ -52,7 +53,7 @@ extension StateValue {
 
     /// The values of a tensor entry, checked against the parameter's shape. A number is
     /// accepted for a 0-dim tensor (a scalar parameter's state).
-    func tensor(_ key: String, shape expected: [Int]) throws -> [Scalar] {
+    public func tensor(_ key: String, shape expected: [Int]) throws -> [Scalar] {
         let values = flatValues
         let shapeFits: Bool = switch self {
         case .tensor(let shape, _): shape == expected

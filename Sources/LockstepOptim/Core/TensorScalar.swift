@@ -14,5 +14,5 @@ extension Double: TensorScalar {}
 extension TensorScalar {
     /// `a·b + c` with one rounding, as a fused multiply-add instruction computes it.
     @inline(__always)
-    static func fma(_ a: Self, _ b: Self, _ c: Self) -> Self { c.addingProduct(a, b) }
+    public static func fma(_ a: Self, _ b: Self, _ c: Self) -> Self { c.addingProduct(a, b) }
 }

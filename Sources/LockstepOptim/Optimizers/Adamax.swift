@@ -26,7 +26,7 @@ import Foundation
 ///
 /// References: Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015, §7.1;
 /// https://pytorch.org/docs/stable/generated/torch.optim.Adamax.html
-public final class Adamax<Scalar: TensorScalar>: Optimizer {
+public final class Adamax<Scalar: TensorScalar>: PerParameterOptimizer {
     /// Adamax's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -45,76 +45,32 @@ public final class Adamax<Scalar: TensorScalar>: Optimizer {
             lr: Double = 2e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
             maximize: Bool = false, foreach: Bool? = nil
         ) {
-            self.lr = lr
-            self.betas = betas
-            self.eps = eps
-            self.weightDecay = weightDecay
-            self.maximize = maximize
-            self.foreach = foreach
+            (self.lr, self.betas, self.eps, self.weightDecay, self.maximize, self.foreach) =
+                (lr, betas, eps, weightDecay, maximize, foreach)
         }
 
         public typealias TorchKey = CodingKeys
-
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, betas, eps, maximize, foreach, capturable, differentiable
             case weightDecay = "weight_decay"
         }
     }
 
-    /// A parameter's state: torch's `step`, `exp_avg`, `exp_inf`.
-    public struct State: ParameterState {
-        public var step: Double
-        public var expAvg: [Scalar]
-        public var expInf: [Scalar]
-        public let shape: [Int]
-
-        static var keys: [String] { ["step", "exp_avg", "exp_inf"] }
-
-        init(_ parameter: Parameter<Scalar>) {
-            shape = parameter.shape
-            step = 0
-            expAvg = zeros(like: parameter)
-            expInf = expAvg
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["step": .scalar(step), "exp_avg": .tensor(shape: shape, values: expAvg),
-             "exp_inf": .tensor(shape: shape, values: expInf)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            let entries = try TorchStateEntries(torchState, shape: parameterShape, optimizer: "Adamax", keys: Self.keys)
-            step = try entries.number("step")
-            expAvg = try entries.tensor("exp_avg")
-            expInf = try entries.tensor("exp_inf")
-            shape = parameterShape
+    /// A parameter's state: torch's `step`, `exp_avg` (`m`), `exp_inf` (`u`).
+    public struct State: TorchState {
+        public var step = 0.0
+        public var expAvg: [Scalar] = []
+        public var expInf: [Scalar] = []
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .tensor("exp_avg", \.expAvg), .tensor("exp_inf", \.expInf)]
         }
     }
 
     public static var torchName: String { "Adamax" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: whether they use FMA.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
-        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay, maximize: Bool = Options().maximize
-    ) throws {
-        let options = Options(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, maximize: maximize)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/adamax.py`).
     public static func validate(_ options: Options) throws {
@@ -122,35 +78,26 @@ public final class Adamax<Scalar: TensorScalar>: Optimizer {
         try TorchCheck.nonNegative(options.eps, "epsilon value")
         try TorchCheck.betas(options.betas)
         try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
-        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+        try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
 
-    public static func stateKeys(for options: Options) -> [String] { State.keys }
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        var state = State()
+        (state.expAvg, state.expInf) = (zeros(like: parameter), zeros(like: parameter))
+        return state
+    }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        let fma = cpuCapability.hasFMA
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
         let (lerpWeight, beta2, eps, decay) = (Scalar(1 - o.betas.beta1), Scalar(o.betas.beta2), Scalar(o.eps), Scalar(o.weightDecay))
-        forEachParameterWithGradient(in: group, newState: State.init) { parameter, grad, state in
-            state.step = torchStepIncrement(state.step)
-            let biasCorrection = 1 - Foundation.pow(o.betas.beta1, state.step)      // 1 - beta1 ** step
-            let negativeStepSize = Scalar(-(o.lr / biasCorrection))                 // value=-clr
-            for i in 0..<parameter.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                if o.weightDecay != 0 {
-                    g = TorchOps.fusedMultiplyAdd(parameter.value[i], decay, g, fma)            // grad.add(param, alpha=wd)
-                }
-                state.expAvg[i] = TorchOps.lerp(state.expAvg[i], g, lerpWeight, fused: fma)      // exp_avg.lerp_(grad, 1 - beta1)
-                state.expInf[i] = TorchOps.maximum(state.expInf[i] * beta2, g.magnitude + eps)  // maximum(exp_inf.mul_(b2), |g| + eps)
-                parameter.value[i] = parameter.value[i] + negativeStepSize * state.expAvg[i] / state.expInf[i]  // addcdiv_
+        let negativeStepSize = Scalar(-(o.lr / (1 - Foundation.pow(o.betas.beta1, p.step))))  // value=-lr / (1 - beta1 ** step)
+        for i in p.indices {
+            var g = o.maximize ? -p.grad[i] : p.grad[i]
+            if o.weightDecay != 0 {
+                g = TorchOps.fusedMultiplyAdd(p.value[i], decay, g, p.fma)                      // grad.add(param, alpha=wd)
             }
+            p.state.expAvg[i] = TorchOps.lerp(p.state.expAvg[i], g, lerpWeight, fused: p.fma)  // exp_avg.lerp_(grad, 1 - beta1)
+            p.state.expInf[i] = TorchOps.maximum(p.state.expInf[i] * beta2, g.magnitude + eps) // maximum(exp_inf.mul_(b2), |g| + eps)
+            p.value[i] = p.value[i] + negativeStepSize * p.state.expAvg[i] / p.state.expInf[i] // addcdiv_
         }
-    }
-}
-
-extension Adamax: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

@@ -29,7 +29,7 @@
 /// References: Hinton, *Neural Networks for Machine Learning*, lecture 6e, 2012;
 /// Graves, *Generating Sequences With Recurrent Neural Networks*, arXiv:1308.0850, 2013
 /// (the centered form); https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html
-public final class RMSprop<Scalar: TensorScalar>: Optimizer {
+public final class RMSprop<Scalar: TensorScalar>: PerParameterOptimizer {
     /// RMSprop's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -69,65 +69,22 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     }
 
     /// A parameter's state: torch's `step`, `square_avg`, `momentum_buffer`, `grad_avg`.
-    public struct State: ParameterState {
-        public var step: Double
-        public var squareAvg: [Scalar]
+    public struct State: TorchState {
+        public var step = 0.0
+        public var squareAvg: [Scalar] = []
         public var momentumBuffer: [Scalar]?
         public var gradAvg: [Scalar]?
-        public let shape: [Int]
-
-        init(_ parameter: Parameter<Scalar>, options: Options) {
-            shape = parameter.shape
-            step = 0
-            squareAvg = zeros(like: parameter)
-            momentumBuffer = options.momentum > 0 ? squareAvg : nil
-            gradAvg = options.centered ? squareAvg : nil
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            var entries: [String: StateValue<Scalar>] = ["step": .scalar(step), "square_avg": .tensor(shape: shape, values: squareAvg)]
-            if let momentumBuffer { entries["momentum_buffer"] = .tensor(shape: shape, values: momentumBuffer) }
-            if let gradAvg { entries["grad_avg"] = .tensor(shape: shape, values: gradAvg) }
-            return entries
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            let entries = try TorchStateEntries(
-                torchState, shape: parameterShape, optimizer: "RMSprop", keys: ["step", "square_avg", "momentum_buffer", "grad_avg"])
-            step = try entries.number("step")
-            squareAvg = try entries.tensor("square_avg")
-            momentumBuffer = try entries.optionalTensor("momentum_buffer")
-            gradAvg = try entries.optionalTensor("grad_avg")
-            shape = parameterShape
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .tensor("square_avg", \.squareAvg), .optionalTensor("momentum_buffer", \.momentumBuffer),
+             .optionalTensor("grad_avg", \.gradAvg)]
         }
     }
 
     public static var torchName: String { "RMSprop" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: whether they use FMA.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, alpha: Double = Options().alpha, eps: Double = Options().eps,
-        weightDecay: Double = Options().weightDecay, momentum: Double = Options().momentum,
-        centered: Bool = Options().centered, maximize: Bool = Options().maximize
-    ) throws {
-        let options = Options(
-            lr: lr, alpha: alpha, eps: eps, weightDecay: weightDecay, momentum: momentum, centered: centered, maximize: maximize)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/rmsprop.py`).
     public static func validate(_ options: Options) throws {
@@ -136,51 +93,47 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         try TorchCheck.nonNegative(options.momentum, "momentum value")
         try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
         try TorchCheck.nonNegative(options.alpha, "alpha value")
-        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+        try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
 
     public static func stateKeys(for options: Options) -> [String] {
         ["step", "square_avg"] + (options.momentum > 0 ? ["momentum_buffer"] : []) + (options.centered ? ["grad_avg"] : [])
     }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        let fma = cpuCapability.hasFMA
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        var state = State()
+        state.squareAvg = zeros(like: parameter)
+        state.momentumBuffer = options.momentum > 0 ? state.squareAvg : nil
+        state.gradAvg = options.centered ? state.squareAvg : nil
+        return state
+    }
+
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
         let (alpha, oneMinusAlpha, eps, decay) = (Scalar(o.alpha), Scalar(1 - o.alpha), Scalar(o.eps), Scalar(o.weightDecay))
-        let (momentum, negativeLR) = (Scalar(o.momentum), Scalar(-o.lr))
-        forEachParameterWithGradient(in: group, newState: { State($0, options: o) }) { parameter, grad, state in
-            state.step = torchStepIncrement(state.step)
-            for i in 0..<parameter.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                if o.weightDecay != 0 {
-                    g = TorchOps.fusedMultiplyAdd(parameter.value[i], decay, g, fma)             // grad.add(param, alpha=wd)
-                }
-                let v = state.squareAvg[i] * alpha                                            // square_avg.mul_(alpha)
-                state.squareAvg[i] = TorchOps.fusedMultiplyAdd(oneMinusAlpha * g, g, v, fma)  //   .addcmul_(grad, grad, value=1 - alpha)
-                var avg: Scalar
-                if o.centered, var gradAvg = state.gradAvg?[i] {
-                    gradAvg = TorchOps.lerp(gradAvg, g, oneMinusAlpha, fused: fma)            // grad_avg.lerp_(grad, 1 - alpha)
-                    state.gradAvg![i] = gradAvg
-                    avg = TorchOps.fusedMultiplyAdd(-gradAvg, gradAvg, state.squareAvg[i], fma).squareRoot()  // addcmul(.., value=-1).sqrt_()
-                } else {
-                    avg = state.squareAvg[i].squareRoot()                                    // square_avg.sqrt()
-                }
-                avg = avg + eps                                                              // avg.add_(eps)
-                if o.momentum > 0, let buffer = state.momentumBuffer?[i] {
-                    let b = buffer * momentum + g / avg                                      // buf.mul_(momentum).addcdiv_(grad, avg)
-                    state.momentumBuffer![i] = b
-                    parameter.value[i] = TorchOps.fusedMultiplyAdd(b, negativeLR, parameter.value[i], fma)  // param.add_(buf, alpha=-lr)
-                } else {
-                    parameter.value[i] = parameter.value[i] + negativeLR * g / avg           // param.addcdiv_(grad, avg, value=-lr)
-                }
+        let (momentum, negativeLR, fma) = (Scalar(o.momentum), Scalar(-o.lr), p.fma)
+        for i in p.indices {
+            var g = o.maximize ? -p.grad[i] : p.grad[i]
+            if o.weightDecay != 0 {
+                g = TorchOps.fusedMultiplyAdd(p.value[i], decay, g, fma)                        // grad.add(param, alpha=wd)
+            }
+            let v = p.state.squareAvg[i] * alpha                                               // square_avg.mul_(alpha)
+            p.state.squareAvg[i] = TorchOps.fusedMultiplyAdd(oneMinusAlpha * g, g, v, fma)     //   .addcmul_(grad, grad, value=1 - alpha)
+            var avg: Scalar
+            if o.centered, var gradAvg = p.state.gradAvg?[i] {
+                gradAvg = TorchOps.lerp(gradAvg, g, oneMinusAlpha, fused: fma)                 // grad_avg.lerp_(grad, 1 - alpha)
+                p.state.gradAvg?[i] = gradAvg
+                avg = TorchOps.fusedMultiplyAdd(-gradAvg, gradAvg, p.state.squareAvg[i], fma).squareRoot()  // addcmul(.., value=-1).sqrt_()
+            } else {
+                avg = p.state.squareAvg[i].squareRoot()                                       // square_avg.sqrt()
+            }
+            avg = avg + eps                                                                   // avg.add_(eps)
+            if o.momentum > 0, let buffer = p.state.momentumBuffer?[i] {
+                let b = buffer * momentum + g / avg                                           // buf.mul_(momentum).addcdiv_(grad, avg)
+                p.state.momentumBuffer?[i] = b
+                p.value[i] = TorchOps.fusedMultiplyAdd(b, negativeLR, p.value[i], fma)         // param.add_(buf, alpha=-lr)
+            } else {
+                p.value[i] = p.value[i] + negativeLR * g / avg                                // param.addcdiv_(grad, avg, value=-lr)
             }
         }
-    }
-}
-
-extension RMSprop: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

@@ -1,0 +1,130 @@
+/// The driver of torch's per-parameter loop: what every `torch.optim` optimizer's `step()`
+/// does around its math, done once here.
+///
+/// For each group, torch's `_init_group` gathers the parameters that have a gradient,
+/// rejects sparse gradients the optimizer cannot take (before anything changes), creates
+/// a parameter's state at its first step, and the loop increments `step` before the math.
+/// A conforming optimizer supplies only what is its own:
+///
+/// - its `Options` (with torch's validation messages in ``Optimizer/validate(_:)``),
+/// - its `State`, a ``TorchState`` whose ``TorchState/layout`` lists torch's keys once,
+/// - ``initialState(for:options:)``, the state before a parameter's first step, and
+/// - ``apply(_:options:)``, the element math of one parameter's step.
+///
+/// The driver gives ``apply(_:options:)`` the parameter's values and gradient as buffers
+/// updated in place, the state (uniquely referenced, so its arrays are updated in place
+/// too), the incremented step counter, and the CPU capability and parallelism to compute
+/// with. See the `OptimizerAuthoring` article for a complete optimizer in 40 lines.
+public protocol PerParameterOptimizer: Optimizer where State: TorchState<Scalar> {
+    /// Whether the optimizer takes sparse gradients; by default it refuses them with
+    /// torch's message, `"<name> does not support sparse gradients"`.
+    static var sparseGradients: SparseGradients { get }
+    /// The state of `parameter` before its first step, in a group with `options`.
+    func initialState(for parameter: Parameter<Scalar>, options: Options) -> State
+    /// Checks a group before any of its parameters changes (torch's `_init_group`); the
+    /// parameters given are those with a gradient. By default, nothing.
+    func prepare(_ group: ParamGroup<Options, Scalar>, updating parameters: [Parameter<Scalar>]) throws
+    /// One parameter's step: torch's loop body for one parameter, after `step += 1`.
+    func apply(_ parameter: inout ParameterStep<Scalar, State>, options: Options) throws
+}
+
+/// What an optimizer does with a sparse gradient (torch's sparse COO `.grad`).
+public enum SparseGradients: Sendable, Equatable {
+    /// torch raises `RuntimeError(message)` before changing anything.
+    case rejected(message: String)
+    /// torch takes them on a path Lockstep does not reproduce: refused with this message,
+    /// which says so, rather than running the dense math.
+    case unsupported(message: String)
+    /// The optimizer reads ``ParameterStep/sparseMask`` (SparseAdam).
+    case accepted
+}
+
+/// One parameter's step, handed to ``PerParameterOptimizer/apply(_:options:)``.
+///
+/// `value` and `grad` point into the parameter's own arrays for the duration of the call:
+/// write the new values through `value`, in place. Do not reach the parameter by other
+/// means while the step runs.
+public struct ParameterStep<Scalar: TensorScalar, State> {
+    /// The parameter's values, row-major, written in place.
+    public let value: UnsafeMutableBufferPointer<Scalar>
+    /// The gradient, row-major (dense; zero where a sparse gradient holds nothing).
+    public let grad: UnsafeBufferPointer<Scalar>
+    /// The parameter's state, taken out of the optimizer while the step runs.
+    public var state: State
+    /// The step counter after this step's increment, as torch reads it (`step_t.item()`);
+    /// 0 when the state has no `step`.
+    public let step: Double
+    /// Whether the state was created for this step (the parameter's first with a gradient).
+    public let isFirstStep: Bool
+    /// The parameter's shape.
+    public let shape: [Int]
+    /// For a sparse gradient, which entries it holds; `nil` for a dense one.
+    public let sparseMask: [Bool]?
+    /// The CPU capability whose kernels are reproduced.
+    public let cpuCapability: TorchCPUCapability
+    /// How the element loop may be split across threads.
+    public let parallelism: Parallelism
+
+    /// The number of elements.
+    public var count: Int { value.count }
+    /// The element positions, `0..<count`.
+    public var indices: Range<Int> { 0..<value.count }
+    /// Whether torch's kernels fuse their multiply-adds (not on `DEFAULT`): pass it to
+    /// ``TorchOps``.
+    public var fma: Bool { cpuCapability.hasFMA }
+}
+
+extension PerParameterOptimizer {
+    public static var sparseGradients: SparseGradients {
+        .rejected(message: "\(torchName) does not support sparse gradients")
+    }
+
+    public func prepare(_ group: ParamGroup<Options, Scalar>, updating parameters: [Parameter<Scalar>]) throws {}
+
+    /// The state keys from the layout: every required entry, and each optional one that a
+    /// new state in a group with `options` holds.
+    public static func stateKeys(for options: Options) -> [String] {
+        State.layout.filter(\.isRequired).map(\.key)
+    }
+
+    /// torch's loop over one group: parameters without a gradient are skipped, sparse
+    /// gradients refused (unless ``sparseGradients`` accepts them) before anything changes,
+    /// state created at a parameter's first step, `step` incremented, then ``apply(_:options:)``.
+    public func update(_ group: ParamGroup<Options, Scalar>) throws {
+        let updating = group.params.filter { $0.grad != nil }
+        if updating.contains(where: { $0.sparseGradMask != nil }) {
+            switch Self.sparseGradients {
+            case .rejected(let message), .unsupported(let message): throw OptimizerError(.runtimeError, message)
+            case .accepted: break
+            }
+        }
+        try prepare(group, updating: updating)
+        for parameter in updating { try step(parameter, options: group.options) }
+    }
+
+    private func step(_ parameter: Parameter<Scalar>, options: Options) throws {
+        guard let grad = parameter.grad else { return }
+        try withState(of: parameter) { stored in
+            let isFirstStep = stored == nil
+            var state = stored ?? initialState(for: parameter, options: options)
+            stored = nil  // one reference: the state's arrays are updated in place
+            defer { stored = state }
+            let step = state.countStep()
+            try grad.withUnsafeBufferPointer { grad in
+                try parameter.value.withUnsafeMutableBufferPointer { value in
+                    var context = ParameterStep(
+                        value: value, grad: grad, state: state, step: step, isFirstStep: isFirstStep, shape: parameter.shape,
+                        sparseMask: parameter.sparseGradMask, cpuCapability: cpuCapability, parallelism: parallelism)
+                    state = State()  // the context holds the only reference while `apply` runs
+                    defer { state = context.state }
+                    try apply(&context, options: options)
+                }
+            }
+        }
+    }
+}
+
+/// Zeros of a parameter's shape: `torch.zeros_like(p)`.
+public func zeros<Scalar: TensorScalar>(like parameter: Parameter<Scalar>) -> [Scalar] {
+    [Scalar](repeating: 0, count: parameter.count)
+}
