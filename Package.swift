@@ -7,13 +7,19 @@ let package = Package(
     products: [
         .executable(name: "verify", targets: ["verify"]),
         .executable(name: "lockstep-bench", targets: ["lockstep-bench"]),
+        // What a package that verifies its own optimizer imports.
         .library(name: "LockstepOptim", targets: ["LockstepOptim"]),
+        .library(name: "LockstepJSON", targets: ["LockstepJSON"]),
+        .library(name: "LockstepFormat", targets: ["LockstepFormat"]),
         .library(name: "LockstepHarness", targets: ["LockstepHarness"]),
+        .library(name: "LockstepTesting", targets: ["LockstepTesting"]),
+        .library(name: "LockstepCLI", targets: ["LockstepCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: HDF5: the C library, and a safe Swift layer over it.
@@ -39,6 +45,16 @@ let package = Package(
         // MARK: The verification harness joins fixtures and optimizers.
         .target(name: "LockstepHarness", dependencies: ["LockstepFormat", "LockstepOptim"]),
 
+        // MARK: Swift Testing helpers: verify a fixture, or check the optimizer laws, from a
+        // user's own test target.
+        .target(
+            name: "LockstepTesting",
+            dependencies: [
+                "LockstepHarness", "LockstepFormat", "LockstepOptim",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+
         // MARK: The `verify` command: a library for testability, and a thin executable.
         .target(
             name: "LockstepCLI",
@@ -63,9 +79,10 @@ let package = Package(
         .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat", "LockstepTestSupport"]),
         .testTarget(
             name: "LockstepOptimTests",
-            dependencies: ["LockstepOptim", .product(name: "PropertyBased", package: "swift-property-based")]),
+            dependencies: ["LockstepOptim", "LockstepTesting", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(
             name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat", "LockstepTestSupport"]),
+        .testTarget(name: "LockstepTestingTests", dependencies: ["LockstepTesting", "LockstepHDF5", "LockstepTestSupport"]),
         .testTarget(
             name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "LockstepTestSupport", "verify"]),
     ]

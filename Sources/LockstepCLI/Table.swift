@@ -55,7 +55,7 @@ extension VerifyCommand {
             for path in fixtures {
                 do {
                     let reader = try FixtureReader(path: path)
-                    let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing).run(reader)
+                    let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing, optimizers: VerifyCommand.optimizers).run(reader)
                     let reference = reader.header.reference
                     let torchPath = [reference.implementation ?? "?", reference.cpuCapability ?? ""]
                         .filter { !$0.isEmpty }.joined(separator: " ")

@@ -21,18 +21,7 @@ struct TextReport {
                     + pad(format(tensor.maxRelativeError), 12) + "  " + (tensor.maxULPError.map { "\($0)" } ?? "NaN")
                     + (tensor.passed ? "" : "  FAIL (\(tensor.failedElements) of \(tensor.comparedElements) elements)"))
         }
-        if let failure = result.firstFailure {
-            let index = failure.multiIndex.isEmpty ? "" : " \(failure.multiIndex)"
-            // A count of closure calls is an integer: ULPs of its float encoding mean nothing.
-            let isCount = failure.tensor == "/steps/closure_calls"
-            let (expected, actual) = isCount
-                ? ("\(Int(failure.expected))", "\(Int(failure.actual))")
-                : (show(failure.expected, result.dtype), show(failure.actual, result.dtype))
-            standardOutput(
-                "  first failure: step \(failure.step), \(failure.tensor), element \(failure.index)\(index): "
-                    + "expected \(expected), actual \(actual)"
-                    + (isCount ? " calls" : failure.ulps.map { ", \($0) ulp" } ?? ""))
-        }
+        if let failure = result.firstFailureDescription { standardOutput("  " + failure) }
     }
 
     func error(_ line: String) { standardError("error: " + line) }
@@ -49,10 +38,5 @@ struct TextReport {
 
     private func format(_ value: Double) -> String {
         value == 0 ? "0" : String(format: "%.3e", value)
-    }
-
-    /// A value in its dtype's shortest round-trip form.
-    private func show(_ value: Double, _ dtype: String) -> String {
-        dtype == "float32" ? "\(Float(value))" : "\(value)"
     }
 }

@@ -99,7 +99,7 @@ extension VerifyCommand {
                     let reader = try FixtureReader(path: path)
                     let replay = Replay(
                         tolerance: bounds.tolerance(for: reader.header), teacherForcing: teacherForcing,
-                        parallelism: Parallelism(threads: threads))
+                        parallelism: Parallelism(threads: threads), optimizers: VerifyCommand.optimizers)
                     let result = try replay.run(reader)
                     report.result(result)
                     outcome.results.append(result)

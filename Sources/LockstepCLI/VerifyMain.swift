@@ -1,9 +1,30 @@
 import ArgumentParser
+import LockstepHarness
+import LockstepOptim
 
 extension VerifyCommand {
+    /// The optimizers fixtures may name: Lockstep's, plus those a package's own `verify`
+    /// adds (``run(arguments:adding:)``).
+    @TaskLocal static var optimizers = OptimizerCatalog.builtIn
+
     /// Runs `verify` with `arguments` (without the program name) and returns the exit
     /// status: usage errors are 2 (not ArgumentParser's 64), help is 0.
-    public static func run(arguments: [String]) -> Int32 {
+    ///
+    /// A package builds its own `verify`, with the same flags, output and exit codes, by
+    /// adding its optimizer types (float32 and float64) in its executable's `main.swift`:
+    ///
+    /// ```swift
+    /// import Foundation
+    /// import LockstepCLI
+    /// import Lion
+    ///
+    /// exit(VerifyCommand.run(arguments: Array(CommandLine.arguments.dropFirst()), adding: [Lion<Float>.self, Lion<Double>.self]))
+    /// ```
+    public static func run(arguments: [String], adding types: [any Optimizer.Type] = []) -> Int32 {
+        $optimizers.withValue(OptimizerCatalog.builtIn.adding(types)) { run(arguments) }
+    }
+
+    private static func run(_ arguments: [String]) -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

@@ -12,11 +12,17 @@ public struct Replay: Sendable {
     /// How the optimizers that can split a tensor across threads do so; the results are
     /// the same bits whatever the split.
     public var parallelism: Parallelism
+    /// The optimizers a fixture's `optimizer` name may select: Lockstep's, and the caller's.
+    public var optimizers: OptimizerCatalog
 
-    public init(tolerance: Tolerance, teacherForcing: Bool = false, parallelism: Parallelism = .serial) {
+    public init(
+        tolerance: Tolerance, teacherForcing: Bool = false, parallelism: Parallelism = .serial,
+        optimizers: OptimizerCatalog = .builtIn
+    ) {
         self.tolerance = tolerance
         self.teacherForcing = teacherForcing
         self.parallelism = parallelism
+        self.optimizers = optimizers
     }
 
     /// Verifies the fixture opened in `reader`.
@@ -40,7 +46,8 @@ public struct Replay: Sendable {
         let header = reader.header
         try checkImplementation(header)
         var session = try ReplaySession<T>(
-            reader: reader, cpuCapability: try cpuCapability(header), parallelism: parallelism, tolerance: tolerance)
+            reader: reader, optimizers: optimizers, cpuCapability: try cpuCapability(header), parallelism: parallelism,
+            tolerance: tolerance)
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         for step in 1...header.steps {
             try session.addGroups(joiningAt: step)

@@ -27,7 +27,10 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
 
     private var header: FixtureHeader { reader.header }
 
-    init(reader: FixtureReader, cpuCapability: TorchCPUCapability?, parallelism: Parallelism, tolerance: Tolerance) throws {
+    init(
+        reader: FixtureReader, optimizers: OptimizerCatalog, cpuCapability: TorchCPUCapability?, parallelism: Parallelism,
+        tolerance: Tolerance
+    ) throws {
         self.reader = reader
         self.tolerance = tolerance
         parameters = try reader.parameters.map { try Parameter(shape: $0.shape, value: reader.initial($0, as: T.self)) }
@@ -38,7 +41,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         let header = reader.header
         let parameters = self.parameters
         let initial = header.paramGroups.enumerated().filter { $0.element.addedAtStep == 1 }
-        optimizer = try OptimizerRegistry.make(
+        optimizer = try optimizers.make(
             header.optimizer,
             groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
             cpuCapability: cpuCapability, parallelism: parallelism)

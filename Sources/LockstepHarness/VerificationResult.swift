@@ -25,4 +25,24 @@ public struct VerificationResult: Sendable, Equatable, Codable {
     public var firstFailure: TensorComparison.Failure? {
         tensors.compactMap(\.firstFailure).min { $0.step < $1.step }
     }
+
+    /// The first failure as `verify` prints it: `first failure: step 4, /params/w/state/exp_avg,
+    /// element 3 [1, 0]: expected 0.1, actual 0.10000001, 1 ulp`; `nil` when it passed.
+    public var firstFailureDescription: String? {
+        guard let failure = firstFailure else { return nil }
+        let index = failure.multiIndex.isEmpty ? "" : " \(failure.multiIndex)"
+        // A count of closure calls is an integer: ULPs of its float encoding mean nothing.
+        let isCount = failure.tensor == "/steps/closure_calls"
+        let (expected, actual) = isCount
+            ? ("\(Int(failure.expected))", "\(Int(failure.actual))")
+            : (Self.show(failure.expected, dtype), Self.show(failure.actual, dtype))
+        return "first failure: step \(failure.step), \(failure.tensor), element \(failure.index)\(index): "
+            + "expected \(expected), actual \(actual)"
+            + (isCount ? " calls" : failure.ulps.map { ", \($0) ulp" } ?? "")
+    }
+
+    /// A value in its dtype's shortest round-trip form.
+    private static func show(_ value: Double, _ dtype: String) -> String {
+        dtype == "float32" ? "\(Float(value))" : "\(value)"
+    }
 }

@@ -5,7 +5,7 @@ import LockstepOptim
 struct BenchCase {
     let name: String
     let bytesPerElement: Int
-    let make: (Parameter<Float>, Parallelism) throws -> any ParallelOptimizer
+    let make: (Parameter<Float>, Parallelism) throws -> any Optimizer<Float>
 
     /// The tensors updated in place (each read and written); the gradient is read besides.
     var writtenTensors: Int { (bytesPerElement / 4 - 1) / 2 }
@@ -17,22 +17,22 @@ struct BenchCase {
     static var all: [BenchCase] {
         [
             BenchCase(name: "AdamW", bytesPerElement: 28) { p, parallelism in
-                let optimizer = try AdamW([p], lr: 1e-3, weightDecay: 1e-2, fused: true)
+                let optimizer = try AdamW([p], .init(lr: 1e-3, weightDecay: 1e-2, fused: true))
                 optimizer.parallelism = parallelism
                 return optimizer
             },
             BenchCase(name: "Adam", bytesPerElement: 28) { p, parallelism in
-                let optimizer = try Adam([p], lr: 1e-3, fused: true)
+                let optimizer = try Adam([p], .init(lr: 1e-3, fused: true))
                 optimizer.parallelism = parallelism
                 return optimizer
             },
             BenchCase(name: "SGD", bytesPerElement: 20) { p, parallelism in
-                let optimizer = try SGD([p], lr: 1e-3, momentum: 0.9, fused: true)
+                let optimizer = try SGD([p], .init(lr: 1e-3, momentum: 0.9, fused: true))
                 optimizer.parallelism = parallelism
                 return optimizer
             },
             BenchCase(name: "Adagrad", bytesPerElement: 20) { p, parallelism in
-                let optimizer = try Adagrad([p], lr: 1e-2, fused: true)
+                let optimizer = try Adagrad([p], .init(lr: 1e-2, fused: true))
                 optimizer.parallelism = parallelism
                 return optimizer
             },

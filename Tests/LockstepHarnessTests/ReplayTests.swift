@@ -29,8 +29,8 @@ struct ReplayTests {
     @Test func anUnknownOptimizerIsInvalidInput() throws {
         let path = try brokenCopy(of: "adamw.h5", in: directory) { try $0.setAttribute("optimizer", string: "Lion") }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let known = OptimizerRegistry.names.joined(separator: ", ")
-        #expect(OptimizerRegistry.names.starts(with: ["Adam", "AdamW", "HFAdamW"]))
+        let known = OptimizerCatalog.builtIn.names.joined(separator: ", ")
+        #expect(OptimizerCatalog.builtIn.names.starts(with: ["Adam", "AdamW", "HFAdamW"]))
         #expect(throws: ReplayError.invalidInput(object: "/", message: "unknown optimizer 'Lion'; known: \(known)")) {
             try replay(path)
         }

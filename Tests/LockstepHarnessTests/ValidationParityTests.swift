@@ -44,7 +44,7 @@ struct TorchVerdict: Sendable {
     func lockstepVerdict<T: TensorScalar>(_: T.Type) throws -> OptimizerError? {
         let parameter = try Parameter<T>(shape: parameterShape, value: .init(repeating: 0, count: parameterShape.reduce(1, *)))
         do {
-            _ = try OptimizerRegistry.make(optimizer, groups: [([parameter], kwargs)], cpuCapability: nil)
+            _ = try OptimizerCatalog.builtIn.make(optimizer, groups: [([parameter], kwargs)], cpuCapability: nil)
             return nil
         } catch let error as OptimizerError {
             return error
@@ -66,8 +66,8 @@ struct ValidationParityTests {
     }
 
     @Test func everyTorchOptimizerIsRegisteredOrPending() {
-        let neither = TorchVerdict.optimizers.filter { !OptimizerRegistry.names.contains($0) && !Self.pending.contains($0) }
-        let both = TorchVerdict.optimizers.filter { OptimizerRegistry.names.contains($0) && Self.pending.contains($0) }
+        let neither = TorchVerdict.optimizers.filter { !OptimizerCatalog.builtIn.names.contains($0) && !Self.pending.contains($0) }
+        let both = TorchVerdict.optimizers.filter { OptimizerCatalog.builtIn.names.contains($0) && Self.pending.contains($0) }
         #expect(neither.isEmpty, "neither registered nor pending: \(neither)")
         #expect(both.isEmpty, "registered yet still listed as pending: \(both)")
     }

@@ -19,6 +19,8 @@ REPO_ROOT = TOOLS_DIR.parent
 DEFAULT_OUT = REPO_ROOT / "fixtures"
 # torch's verdict on invalid hyperparameters, for the error-parity test.
 ERRORS_FILE = "validation-errors.json"
+# torch's verdict on sparse gradients, for every optimizer.
+SPARSE_ERRORS_FILE = "sparse-gradient-errors.json"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +36,16 @@ def main(argv: list[str] | None = None) -> int:
 
         path = args.out.resolve() / ERRORS_FILE
         write_errors(path)
+        print(f"wrote {_display(path)}")
+        return 0
+    if args.sparse_errors:
+        from .errors import write_json
+        from .sparse_errors import record_sparse_errors, summary
+
+        path = args.out.resolve() / SPARSE_ERRORS_FILE
+        document = record_sparse_errors()
+        write_json(path, document, sort_keys=True)
+        print(summary(document))
         print(f"wrote {_display(path)}")
         return 0
     try:
@@ -116,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--errors", action="store_true",
         help=f"record torch's verdicts on invalid hyperparameters into --out/{ERRORS_FILE}",
+    )
+    parser.add_argument(
+        "--sparse-errors", action="store_true",
+        help=f"record torch's verdicts on sparse gradients, for every optimizer, into --out/{SPARSE_ERRORS_FILE}",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
     return parser

@@ -123,9 +123,19 @@ def record_errors() -> dict[str, Any]:
 
 def write_errors(path: Path) -> None:
     """Writes the table to `path` atomically (temporary file, then rename)."""
-    text = json.dumps(record_errors(), indent=1, allow_nan=True) + "\n"
+    write_json(path, record_errors())
+
+
+def write_json(path: Path, document: object, *, sort_keys: bool = False) -> None:
+    """Writes `document` as indented JSON to `path` atomically (temporary file, then rename)."""
+    text = json.dumps(document, indent=1, allow_nan=True, sort_keys=sort_keys) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

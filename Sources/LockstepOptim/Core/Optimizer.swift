@@ -166,7 +166,16 @@ extension Optimizer {
             storage.state[ObjectIdentifier(parameter)] = nil
             return
         }
-        storage.state[ObjectIdentifier(parameter)] = try State(torchState: entries, parameterShape: parameter.shape)
+        storage.state[ObjectIdentifier(parameter)] = try Self.state(from: entries, of: parameter)
+    }
+
+    /// A state from torch's entries; an unknown key is torch's `KeyError`, naming the optimizer.
+    private static func state(from entries: [String: StateValue<Scalar>], of parameter: Parameter<Scalar>) throws -> State {
+        do {
+            return try State(torchState: entries, parameterShape: parameter.shape)
+        } catch let error as OptimizerError where error.kind == .keyError && error.message.hasPrefix("keeps no state") {
+            throw OptimizerError(.keyError, "\(torchName) \(error.message)")
+        }
     }
 
     /// Runs `body` on the state of `parameter`, which is `nil` before its first step.
@@ -212,7 +221,7 @@ extension Optimizer {
                 guard order.indices.contains(savedIndex) else {
                     throw OptimizerError(.keyError, "state dict names parameter \(savedIndex), beyond the \(order.count) parameters")
                 }
-                newState[ObjectIdentifier(parameter)] = try State(torchState: entries, parameterShape: parameter.shape)
+                newState[ObjectIdentifier(parameter)] = try Self.state(from: entries, of: parameter)
             }
         }
         for index in storage.paramGroups.indices { storage.paramGroups[index].options = dict.paramGroups[index].options }

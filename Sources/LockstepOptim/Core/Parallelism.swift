@@ -70,12 +70,6 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// An optimizer whose element loops can run on several threads.
-public protocol ParallelOptimizer: Optimizer {
-    /// How each tensor's loop is split; ``Parallelism/serial`` by default.
-    var parallelism: Parallelism { get set }
-}
-
 /// Where a loop over `range` should start its vectorised part: the first index at which
 /// `base + index` lies on a 64-byte boundary (a cache line, and an AVX-512 vector), or the
 /// range's end. Large arrays of one type share their offset from a cache line, so one

@@ -16,10 +16,11 @@
 /// too), the incremented step counter, and the CPU capability and parallelism to compute
 /// with. See the `OptimizerAuthoring` article for a complete optimizer in 40 lines.
 public protocol PerParameterOptimizer: Optimizer where State: TorchState<Scalar> {
-    /// Whether the optimizer takes sparse gradients; by default it refuses them with
-    /// torch's message, `"<name> does not support sparse gradients"`.
-    static var sparseGradients: SparseGradients { get }
-    /// The state of `parameter` before its first step, in a group with `options`.
+    /// Whether a group with `options` takes sparse gradients; by default it refuses them
+    /// with torch's message, `"<name> does not support sparse gradients"`.
+    static func sparseGradients(_ options: Options) -> SparseGradients
+    /// The state of `parameter` before its first step, in a group with `options`; by
+    /// default ``TorchState/zeros(parameterShape:)`` (`torch.zeros_like` for every tensor).
     func initialState(for parameter: Parameter<Scalar>, options: Options) -> State
     /// Checks a group before any of its parameters changes (torch's `_init_group`); the
     /// parameters given are those with a gradient. By default, nothing.
@@ -75,11 +76,15 @@ public struct ParameterStep<Scalar: TensorScalar, State> {
 }
 
 extension PerParameterOptimizer {
-    public static var sparseGradients: SparseGradients {
+    public static func sparseGradients(_ options: Options) -> SparseGradients {
         .rejected(message: "\(torchName) does not support sparse gradients")
     }
 
     public func prepare(_ group: ParamGroup<Options, Scalar>, updating parameters: [Parameter<Scalar>]) throws {}
+
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        State.zeros(parameterShape: parameter.shape)
+    }
 
     /// The state keys from the layout: every required entry, and each optional one that a
     /// new state in a group with `options` holds.
@@ -90,35 +95,45 @@ extension PerParameterOptimizer {
     /// torch's loop over one group: parameters without a gradient are skipped, sparse
     /// gradients refused (unless ``sparseGradients`` accepts them) before anything changes,
     /// state created at a parameter's first step, `step` incremented, then ``apply(_:options:)``.
+    /// A group whose ``Optimizer/stateKeys(for:)`` is empty creates no state: `apply` gets
+    /// an ``initialState(for:options:)`` that is not kept (a state the parameter already
+    /// has is kept).
     public func update(_ group: ParamGroup<Options, Scalar>) throws {
         let updating = group.params.filter { $0.grad != nil }
         if updating.contains(where: { $0.sparseGradMask != nil }) {
-            switch Self.sparseGradients {
+            switch Self.sparseGradients(group.options) {
             case .rejected(let message), .unsupported(let message): throw OptimizerError(.runtimeError, message)
             case .accepted: break
             }
         }
         try prepare(group, updating: updating)
-        for parameter in updating { try step(parameter, options: group.options) }
+        let counter = State.stepCounter
+        for parameter in updating { try step(parameter, options: group.options, counter: counter) }
     }
 
-    private func step(_ parameter: Parameter<Scalar>, options: Options) throws {
+    private func step(
+        _ parameter: Parameter<Scalar>, options: Options, counter: (rule: StepCounter, path: WritableKeyPath<State, Double>)?
+    ) throws {
         guard let grad = parameter.grad else { return }
-        try withState(of: parameter) { stored in
-            let isFirstStep = stored == nil
-            var state = stored ?? initialState(for: parameter, options: options)
-            stored = nil  // one reference: the state's arrays are updated in place
-            defer { stored = state }
-            let step = state.countStep()
-            try grad.withUnsafeBufferPointer { grad in
-                try parameter.value.withUnsafeMutableBufferPointer { value in
-                    var context = ParameterStep(
-                        value: value, grad: grad, state: state, step: step, isFirstStep: isFirstStep, shape: parameter.shape,
-                        sparseMask: parameter.sparseGradMask, cpuCapability: cpuCapability, parallelism: parallelism)
-                    state = State()  // the context holds the only reference while `apply` runs
-                    defer { state = context.state }
-                    try apply(&context, options: options)
-                }
+        // The state is taken out of the optimizer while the step runs: its arrays have one
+        // reference (updated in place), and no access to the optimizer's storage is held
+        // while `initialState` and `apply` run (they may read the defaults).
+        let id = ObjectIdentifier(parameter)
+        var stored = storage.state.removeValue(forKey: id)
+        let isFirstStep = stored == nil
+        var state = stored ?? initialState(for: parameter, options: options)
+        stored = nil
+        // A configuration without state keys creates no state (torch's SGD without momentum).
+        defer { if !isFirstStep || !Self.stateKeys(for: options).isEmpty { storage.state[id] = state } }
+        let step = state.countStep(counter)
+        try grad.withUnsafeBufferPointer { grad in
+            try parameter.value.withUnsafeMutableBufferPointer { value in
+                var context = ParameterStep(
+                    value: value, grad: grad, state: state, step: step, isFirstStep: isFirstStep, shape: parameter.shape,
+                    sparseMask: parameter.sparseGradMask, cpuCapability: cpuCapability, parallelism: parallelism)
+                state = State()  // the context holds the only reference while `apply` runs
+                defer { state = context.state }
+                try apply(&context, options: options)
             }
         }
     }

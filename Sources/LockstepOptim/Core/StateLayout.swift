@@ -29,6 +29,18 @@ public struct StateEntry<State, Scalar: TensorScalar> {
     let write: (inout State, StateValue<Scalar>, _ parameterShape: [Int]) throws -> Void
     /// For the `step` entry: how torch increments it.
     let counter: (rule: StepCounter, path: WritableKeyPath<State, Double>)?
+    /// For a required tensor: sets it to zeros of its shape (a new state's value).
+    let zeroFill: ((inout State, _ parameterShape: [Int]) -> Void)?
+
+    init(
+        key: String, isRequired: Bool, read: @escaping (State, [Int]) -> StateValue<Scalar>?,
+        write: @escaping (inout State, StateValue<Scalar>, [Int]) throws -> Void,
+        counter: (rule: StepCounter, path: WritableKeyPath<State, Double>)? = nil,
+        zeroFill: ((inout State, [Int]) -> Void)? = nil
+    ) {
+        (self.key, self.isRequired, self.read, self.write, self.counter, self.zeroFill) =
+            (key, isRequired, read, write, counter, zeroFill)
+    }
 
     /// torch's `step`, counted as `rule` says; the driver increments it before each step.
     public static func step(_ path: WritableKeyPath<State, Double>, counter rule: StepCounter = .float32Tensor) -> Self {
@@ -41,7 +53,7 @@ public struct StateEntry<State, Scalar: TensorScalar> {
     public static func number(_ key: String, _ path: WritableKeyPath<State, Double>) -> Self {
         Self(
             key: key, isRequired: true, read: { state, _ in .scalar(state[keyPath: path]) },
-            write: { state, value, _ in state[keyPath: path] = try value.number(key) }, counter: nil)
+            write: { state, value, _ in state[keyPath: path] = try value.number(key) })
     }
 
     /// A tensor of the parameter's shape, or of the shape `shape` derives from it
@@ -53,7 +65,9 @@ public struct StateEntry<State, Scalar: TensorScalar> {
             key: key, isRequired: true,
             read: { state, parameterShape in .tensor(shape: shape(parameterShape), values: state[keyPath: path]) },
             write: { state, value, parameterShape in state[keyPath: path] = try value.tensor(key, shape: shape(parameterShape)) },
-            counter: nil)
+            zeroFill: { state, parameterShape in
+                state[keyPath: path] = [Scalar](repeating: 0, count: shape(parameterShape).reduce(1, *))
+            })
     }
 
     /// A tensor of the parameter's shape that some configurations keep (`max_exp_avg_sq`
@@ -64,8 +78,7 @@ public struct StateEntry<State, Scalar: TensorScalar> {
         Self(
             key: key, isRequired: false,
             read: { state, parameterShape in state[keyPath: path].map { .tensor(shape: shape(parameterShape), values: $0) } },
-            write: { state, value, parameterShape in state[keyPath: path] = try value.tensor(key, shape: shape(parameterShape)) },
-            counter: nil)
+            write: { state, value, parameterShape in state[keyPath: path] = try value.tensor(key, shape: shape(parameterShape)) })
     }
 }
 
@@ -103,7 +116,7 @@ extension TorchState {
         self.init()
         let layout = Self.layout
         for key in entries.keys.sorted() where !layout.contains(where: { $0.key == key }) {
-            throw OptimizerError(.keyError, "no state '\(key)': the state keeps \(Self.keys.joined(separator: ", "))")
+            throw OptimizerError(.keyError, "keeps no state '\(key)'")
         }
         for entry in layout {
             if let value = entries[entry.key] {
@@ -114,10 +127,23 @@ extension TorchState {
         }
     }
 
-    /// Increments the `step` entry, if the layout has one, as torch counts it; returns the
-    /// new count (0 without a `step` entry).
-    mutating func countStep() -> Double {
-        guard let counter = Self.layout.lazy.compactMap(\.counter).first else { return 0 }
+    /// A new state for a parameter of `parameterShape`: every required tensor zeros, every
+    /// number 0, every optional entry absent.
+    public static func zeros(parameterShape: [Int]) -> Self {
+        var state = Self()
+        for entry in layout { entry.zeroFill?(&state, parameterShape) }
+        return state
+    }
+
+    /// The `step` entry's rule and where the state keeps it; `nil` without one. Read it once
+    /// per group: building the layout costs more than incrementing.
+    static var stepCounter: (rule: StepCounter, path: WritableKeyPath<Self, Double>)? {
+        layout.lazy.compactMap(\.counter).first
+    }
+
+    /// Increments the `step` entry as `counter` says; returns the new count (0 without one).
+    mutating func countStep(_ counter: (rule: StepCounter, path: WritableKeyPath<Self, Double>)?) -> Double {
+        guard let counter else { return 0 }
         self[keyPath: counter.path] = counter.rule.incremented(self[keyPath: counter.path])
         return self[keyPath: counter.path]
     }

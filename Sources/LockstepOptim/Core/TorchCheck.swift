@@ -5,6 +5,13 @@ public enum TorchCheck {
         guard 0.0 <= value else { throw OptimizerError(.valueError, "Invalid \(what): \(pythonRepr(value))") }
     }
 
+    /// The check of torch's newer constructors (`_adafactor.py`, `_muon.py`), in their
+    /// words: `if not 0.0 <= value: raise ValueError(f"{what} should be >= 0 but is: {value}")`
+    /// (NaN fails too).
+    public static func shouldBeNonNegative(_ value: Double, _ what: String) throws {
+        guard 0.0 <= value else { throw OptimizerError(.valueError, "\(what) should be >= 0 but is: \(pythonRepr(value))") }
+    }
+
     /// `0.0 <= betas[i] < 1.0` for both, naming the first index that fails.
     public static func betas(_ betas: Betas) throws {
         for (index, beta) in [betas.beta1, betas.beta2].enumerated() where !(0.0 <= beta && beta < 1.0) {

@@ -34,7 +34,7 @@ import Foundation
 ///
 /// References: Polyak & Juditsky, *Acceleration of Stochastic Approximation by Averaging*,
 /// SIAM J. Control Optim. 30(4), 1992; https://pytorch.org/docs/stable/generated/torch.optim.ASGD.html
-public final class ASGD<Scalar: TensorScalar>: Optimizer {
+public final class ASGD<Scalar: TensorScalar>: PerParameterOptimizer {
     /// ASGD's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -54,83 +54,35 @@ public final class ASGD<Scalar: TensorScalar>: Optimizer {
             lr: Double = 1e-2, lambd: Double = 1e-4, alpha: Double = 0.75, t0: Double = 1e6, weightDecay: Double = 0,
             maximize: Bool = false, foreach: Bool? = nil
         ) {
-            self.lr = lr
-            self.lambd = lambd
-            self.alpha = alpha
-            self.t0 = t0
-            self.weightDecay = weightDecay
-            self.maximize = maximize
-            self.foreach = foreach
+            (self.lr, self.lambd, self.alpha, self.t0) = (lr, lambd, alpha, t0)
+            (self.weightDecay, self.maximize, self.foreach) = (weightDecay, maximize, foreach)
         }
 
         public typealias TorchKey = CodingKeys
-
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, lambd, alpha, t0, maximize, foreach, capturable, differentiable
             case weightDecay = "weight_decay"
         }
     }
 
-    /// A parameter's state: torch's `step`, `eta`, `mu`, `ax`.
-    public struct State: ParameterState {
-        public var step: Double
+    /// A parameter's state: torch's `step`, `eta` (`η`), `mu` (`μ`), `ax` (`ā`).
+    public struct State: TorchState {
+        public var step = 0.0
         /// The step size `η`, a float32 value as torch's 0-dim tensor holds it.
-        public var eta: Double
+        public var eta = 0.0
         /// The averaging weight `μ`, a float32 value.
-        public var mu: Double
-        public var ax: [Scalar]
-        public let shape: [Int]
-
-        static var keys: [String] { ["step", "eta", "mu", "ax"] }
-
-        init(_ parameter: Parameter<Scalar>, lr: Double) {
-            shape = parameter.shape
-            step = 0
-            eta = Double(Float(lr))  // torch.as_tensor(lr, dtype=float32)
-            mu = 1
-            ax = zeros(like: parameter)
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["step": .scalar(step), "eta": .scalar(eta), "mu": .scalar(mu), "ax": .tensor(shape: shape, values: ax)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            let entries = try TorchStateEntries(torchState, shape: parameterShape, optimizer: "ASGD", keys: Self.keys)
-            step = try entries.number("step")
-            eta = try entries.number("eta")
-            mu = try entries.number("mu")
-            ax = try entries.tensor("ax")
-            shape = parameterShape
+        public var mu = 0.0
+        public var ax: [Scalar] = []
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .number("eta", \.eta), .number("mu", \.mu), .tensor("ax", \.ax)]
         }
     }
 
     public static var torchName: String { "ASGD" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: whether they use FMA.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, lambd: Double = Options().lambd,
-        alpha: Double = Options().alpha, t0: Double = Options().t0, weightDecay: Double = Options().weightDecay,
-        maximize: Bool = Options().maximize, foreach: Bool? = nil
-    ) throws {
-        let options = Options(
-            lr: lr, lambd: lambd, alpha: alpha, t0: t0, weightDecay: weightDecay, maximize: maximize, foreach: foreach)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/asgd.py`).
     public static func validate(_ options: Options) throws {
@@ -138,43 +90,42 @@ public final class ASGD<Scalar: TensorScalar>: Optimizer {
         try TorchCheck.nonNegative(options.lambd, "lambd value")
         try TorchCheck.nonNegative(options.alpha, "alpha value")
         try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
-        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+        try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
 
-    public static func stateKeys(for options: Options) -> [String] { State.keys }
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        var state = State.zeros(parameterShape: parameter.shape)
+        state.eta = Double(Float(options.lr))  // torch.as_tensor(lr, dtype=float32); mu: torch.ones(())
+        state.mu = 1
+        return state
+    }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        let fma = cpuCapability.hasFMA
-        let multiTensor = o.foreach == true
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
+        let (multiTensor, fma) = (o.foreach == true, p.fma)
         let (decay, lambd) = (Scalar(o.weightDecay), Scalar(o.lambd))
-        forEachParameterWithGradient(in: group, newState: { State($0, lr: o.lr) }) { parameter, grad, state in
-            state.step = torchStepIncrement(state.step)
-            let (shrink, negativeEta, eta, mu) = (Scalar(1 - o.lambd * state.eta), Scalar(-state.eta), Scalar(state.eta), Scalar(state.mu))
-            for i in 0..<parameter.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                var p = parameter.value[i]
-                if multiTensor {
-                    if o.weightDecay != 0 { g = TorchOps.fusedMultiplyAdd(p, decay, g, fma) }  // _foreach_add(grads, params, alpha=wd)
-                    let intermediate = TorchOps.fusedMultiplyAdd(p, lambd, g, fma)         // _foreach_add(.., params, alpha=lambd)
-                    p = TorchOps.fusedMultiplyAdd(-intermediate, eta, p, fma)              // _foreach_addcmul_(params, int., etas, value=-1)
-                    state.ax[i] = TorchOps.fusedMultiplyAdd(p - state.ax[i], mu, state.ax[i], fma)  // _foreach_addcmul_(axs, p - ax, mus)
-                } else {
-                    if o.weightDecay != 0 { g = TorchOps.fusedMultiplyAdd(p, decay, g, fma) }  // grad.add(param, alpha=wd)
-                    p = p * shrink                                                         // param.mul_(1 - lambd * eta)
-                    p = TorchOps.fusedMultiplyAdd(g, negativeEta, p, fma)                  // param.add_(grad, alpha=-eta)
-                    state.ax[i] = state.mu != 1 ? state.ax[i] + (p - state.ax[i]) * mu : p  // ax.add_(param.sub(ax).mul_(mu))
-                }
-                parameter.value[i] = p
-            }
-            let step = state.step
+        let (shrink, negativeEta, eta, mu) = (Scalar(1 - o.lambd * p.state.eta), Scalar(-p.state.eta), Scalar(p.state.eta), Scalar(p.state.mu))
+        for i in p.indices {
+            var g = o.maximize ? -p.grad[i] : p.grad[i]
+            var x = p.value[i]
             if multiTensor {
-                state.eta = Self.float32Eta(o, step: step)
+                if o.weightDecay != 0 { g = TorchOps.fusedMultiplyAdd(x, decay, g, fma) }  // _foreach_add(grads, params, alpha=wd)
+                let intermediate = TorchOps.fusedMultiplyAdd(x, lambd, g, fma)         // _foreach_add(.., params, alpha=lambd)
+                x = TorchOps.fusedMultiplyAdd(-intermediate, eta, x, fma)              // _foreach_addcmul_(params, int., etas, value=-1)
+                p.state.ax[i] = TorchOps.fusedMultiplyAdd(x - p.state.ax[i], mu, p.state.ax[i], fma)  // _foreach_addcmul_(axs, p - ax, mus)
             } else {
-                state.eta = Double(Float(o.lr / Foundation.pow(1 + o.lambd * o.lr * step, o.alpha)))
+                if o.weightDecay != 0 { g = TorchOps.fusedMultiplyAdd(x, decay, g, fma) }  // grad.add(param, alpha=wd)
+                x = x * shrink                                                         // param.mul_(1 - lambd * eta)
+                x = TorchOps.fusedMultiplyAdd(g, negativeEta, x, fma)                  // param.add_(grad, alpha=-eta)
+                p.state.ax[i] = p.state.mu != 1 ? p.state.ax[i] + (x - p.state.ax[i]) * mu : x  // ax.add_(param.sub(ax).mul_(mu))
             }
-            state.mu = Double(Float(1 / Swift.max(1, step - o.t0)))                       // 1 / max(1, step - t0)
+            p.value[i] = x
         }
+        if multiTensor {
+            p.state.eta = Self.float32Eta(o, step: p.step)
+        } else {
+            p.state.eta = Double(Float(o.lr / Foundation.pow(1 + o.lambd * o.lr * p.step, o.alpha)))
+        }
+        p.state.mu = Double(Float(1 / Swift.max(1, p.step - o.t0)))                     // 1 / max(1, step - t0)
     }
 
     /// `_multi_tensor_asgd`'s `lr / ((1 + lambd * lr * step) ** alpha)` with `step` a float32
@@ -184,12 +135,5 @@ public final class ASGD<Scalar: TensorScalar>: Optimizer {
         let base = Float(o.lambd * o.lr) * Float(step) + 1
         let power = o.alpha == 0.5 ? base.squareRoot() : Foundation.pow(base, Float(o.alpha))  // pow(tensor, 0.5) is torch's sqrt
         return Double((1 / power) * Float(o.lr))
-    }
-}
-
-extension ASGD: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

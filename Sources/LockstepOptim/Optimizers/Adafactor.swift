@@ -40,7 +40,7 @@ import Foundation
 ///
 /// References: Shazeer & Stern, *Adafactor: Adaptive Learning Rates with Sublinear Memory
 /// Cost*, ICML 2018; https://pytorch.org/docs/stable/generated/torch.optim.Adafactor.html
-public final class Adafactor<Scalar: TensorScalar>: Optimizer {
+public final class Adafactor<Scalar: TensorScalar>: PerParameterOptimizer {
     /// `eps`: torch's pair `(eps1, eps2)`, coded as the two-element list `[ε₁ or null, ε₂]`.
     public struct Epsilons: Codable, Sendable, Equatable {
         /// Added where the variance estimate is clamped; `nil` takes the dtype's epsilon.
@@ -103,121 +103,73 @@ public final class Adafactor<Scalar: TensorScalar>: Optimizer {
     }
 
     /// A parameter's state: `step`, and `row_var` and `col_var` (factored) or `variance`.
-    public struct State: ParameterState {
-        public var step: Double
+    public struct State: TorchState {
+        public var step = 0.0
         /// `[..., R, 1]`: the running mean of squared gradients over each row.
         public var rowVar: [Scalar]?
         /// `[..., 1, C]`: the running mean of squared gradients over each column.
         public var colVar: [Scalar]?
         /// The running mean of squared gradients, for parameters of fewer than two dimensions.
         public var variance: [Scalar]?
-        /// The parameter's shape.
-        public let shape: [Int]
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .optionalTensor("row_var", \.rowVar, shape: rowShape),
+             .optionalTensor("col_var", \.colVar, shape: colShape), .optionalTensor("variance", \.variance)]
+        }
 
         /// Whether the second moment is factored: the parameter has two or more dimensions.
         static func isFactored(_ shape: [Int]) -> Bool { shape.count > 1 }
         static func rowShape(_ shape: [Int]) -> [Int] { shape.dropLast() + [1] }
         static func colShape(_ shape: [Int]) -> [Int] { shape.dropLast(2) + [1, shape[shape.count - 1]] }
-
-        init(shape: [Int]) {
-            self.shape = shape
-            step = 0
-            if Self.isFactored(shape) {
-                rowVar = [Scalar](repeating: 0, count: Self.rowShape(shape).reduce(1, *))
-                colVar = [Scalar](repeating: 0, count: Self.colShape(shape).reduce(1, *))
-            } else {
-                variance = [Scalar](repeating: 0, count: shape.reduce(1, *))
-            }
+        /// The keys of a parameter of `shape`: the factors, or the full variance.
+        static func keys(forShape shape: [Int]) -> [String] {
+            isFactored(shape) ? ["step", "row_var", "col_var"] : ["step", "variance"]
         }
 
-        public var torchState: [String: StateValue<Scalar>] {
-            var entries: [String: StateValue<Scalar>] = ["step": .scalar(step)]
-            if let rowVar { entries["row_var"] = .tensor(shape: Self.rowShape(shape), values: rowVar) }
-            if let colVar { entries["col_var"] = .tensor(shape: Self.colShape(shape), values: colVar) }
-            if let variance { entries["variance"] = .tensor(shape: shape, values: variance) }
-            return entries
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape shape: [Int]) throws {
-            let keys = Self.isFactored(shape) ? ["step", "row_var", "col_var"] : ["step", "variance"]
-            for key in torchState.keys where !keys.contains(key) {
-                throw OptimizerError(.keyError, "Adafactor keeps no state '\(key)' for a parameter of shape \(shape)")
+        /// Rebuilds the state from torch's entries: those a parameter of `shape` keeps
+        /// (``keys(forShape:)``), each required; any other is torch's `KeyError`.
+        public init(torchState entries: [String: StateValue<Scalar>], parameterShape shape: [Int]) throws {
+            let keys = Self.keys(forShape: shape)
+            for key in entries.keys.sorted() where !keys.contains(key) {
+                throw OptimizerError(.keyError, "keeps no state '\(key)' for a parameter of shape \(shape)")
             }
-            step = try torchState.required("step").number("step")
-            if Self.isFactored(shape) {
-                rowVar = try torchState.required("row_var").tensor("row_var", shape: Self.rowShape(shape))
-                colVar = try torchState.required("col_var").tensor("col_var", shape: Self.colShape(shape))
-            } else {
-                variance = try torchState.required("variance").tensor("variance", shape: shape)
+            self.init()
+            for entry in Self.layout where keys.contains(entry.key) {
+                try entry.write(&self, try entries.required(entry.key), shape)
             }
-            self.shape = shape
         }
     }
 
     public static var torchName: String { "Adafactor" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: `lerp_` and `add_` with alpha use
-    /// FMA except under `DEFAULT`.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, beta2Decay: Double = Options().beta2Decay,
-        eps: Epsilons = Options().eps, d: Double = Options().d, weightDecay: Double = Options().weightDecay,
-        foreach: Bool? = nil, maximize: Bool = Options().maximize
-    ) throws {
-        let options = Options(
-            lr: lr, beta2Decay: beta2Decay, eps: eps, d: d, weightDecay: weightDecay, foreach: foreach, maximize: maximize)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/_adafactor.py`).
     public static func validate(_ o: Options) throws {
-        guard 0.0 <= o.lr else { throw OptimizerError(.valueError, "Learning rate should be >= 0 but is: \(pythonRepr(o.lr))") }
+        try TorchCheck.shouldBeNonNegative(o.lr, "Learning rate")
         guard 0.0 >= o.beta2Decay else {
             throw OptimizerError(.valueError, "beta2_decay should be <= 0 but is: \(pythonRepr(o.beta2Decay))")
         }
-        if let eps1 = o.eps.eps1, !(0.0 <= eps1) {
-            throw OptimizerError(.valueError, "epsilon1 should be >= 0 but is: \(pythonRepr(eps1))")
-        }
-        guard 0.0 <= o.eps.eps2 else {
-            throw OptimizerError(.valueError, "epsilon2 should be >= 0 but is: \(pythonRepr(o.eps.eps2))")
-        }
+        if let eps1 = o.eps.eps1 { try TorchCheck.shouldBeNonNegative(eps1, "epsilon1") }
+        try TorchCheck.shouldBeNonNegative(o.eps.eps2, "epsilon2")
         guard 1.0 <= o.d else { throw OptimizerError(.valueError, "Clipping threshold d should be >= 1 but is: \(pythonRepr(o.d))") }
-        guard 0.0 <= o.weightDecay else {
-            throw OptimizerError(.valueError, "weight_decay should be >= 0 but is: \(pythonRepr(o.weightDecay))")
-        }
+        try TorchCheck.shouldBeNonNegative(o.weightDecay, "weight_decay")
     }
 
     /// `step`, and `row_var`, `col_var` or `variance` depending on each parameter's shape.
     public static func stateKeys(for options: Options) -> [String] { ["step", "row_var", "col_var", "variance"] }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let options = group.options
-        for parameter in group.params {
-            guard let grad = parameter.grad else { continue }
-            if parameter.sparseGradMask != nil {
-                throw OptimizerError(.runtimeError, "Adafactor does not support sparse gradients")
-            }
-            try withState(of: parameter) { stored in
-                var state = stored ?? State(shape: parameter.shape)
-                stored = nil  // keep one reference, so the arrays are updated in place
-                state.step += 1
-                try Self.step(parameter, grad: grad, state: &state, options: options, fma: cpuCapability.hasFMA)
-                stored = state
-            }
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        var state = State()
+        let shape = parameter.shape
+        if State.isFactored(shape) {
+            state.rowVar = [Scalar](repeating: 0, count: State.rowShape(shape).reduce(1, *))  // grad.new_zeros(row_shape)
+            state.colVar = [Scalar](repeating: 0, count: State.colShape(shape).reduce(1, *))  // grad.new_zeros(col_shape)
+        } else {
+            state.variance = zeros(like: parameter)
         }
+        return state
     }
 
     /// Python's `max(a, b)` and `min(a, b)`: the first argument unless the second compares
@@ -226,35 +178,33 @@ public final class Adafactor<Scalar: TensorScalar>: Optimizer {
     private static func pyMin(_ a: Double, _ b: Double) -> Double { b < a ? b : a }
 
     /// One parameter's step, the loop body of `_single_tensor_adafactor`.
-    private static func step(
-        _ parameter: Parameter<Scalar>, grad rawGrad: [Scalar], state: inout State, options o: Options, fma: Bool
-    ) throws {
-        let grad = o.maximize ? rawGrad.map { -$0 } : rawGrad
-        let count = parameter.count
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
+        let (fma, count) = (p.fma, p.count)
+        let grad = o.maximize ? p.grad.map { -$0 } : Array(p.grad)
         let eps1 = o.eps.eps1 ?? Double(Scalar.ulpOfOne)        // torch.finfo(param.dtype).eps
         // step_t is a float32 tensor; `.item()` gives its value as a Python float.
-        let t = Double(Float(state.step))
+        let t = Double(Float(p.step))
         let oneMinusBeta2 = Scalar(Foundation.pow(t, o.beta2Decay))      // step_float ** beta2_decay
-        let rho = pyMin(o.lr, 1 / Foundation.pow(t, 0.5))
+        let rho = Self.pyMin(o.lr, 1 / Foundation.pow(t, 0.5))
         let rootCount = Foundation.pow(Double(count), 0.5)               // param.numel() ** 0.5
-        let paramNorm = Double(TorchReductions.contiguousNorm(parameter.value))
-        let alpha = pyMax(o.eps.eps2, paramNorm / rootCount) * rho
+        let paramNorm = Double(TorchReductions.contiguousNorm(p.value))
+        let alpha = Self.pyMax(o.eps.eps2, paramNorm / rootCount) * rho
 
         if o.weightDecay != 0 {
             let decay = Scalar(1 - o.lr * o.weightDecay)
-            for i in 0..<count { parameter.value[i] = parameter.value[i] * decay }      // param.mul_(1 - lr * wd)
+            for i in p.indices { p.value[i] = p.value[i] * decay }      // param.mul_(1 - lr * wd)
         }
 
         var estimate: [Scalar]
-        if State.isFactored(parameter.shape) {
-            estimate = factoredEstimate(grad, shape: parameter.shape, state: &state, weight: oneMinusBeta2, eps1: eps1, fma: fma)
+        if State.isFactored(p.shape) {
+            estimate = Self.factoredEstimate(grad, shape: p.shape, state: &p.state, weight: oneMinusBeta2, eps1: eps1, fma: fma)
         } else {
-            var variance = state.variance ?? []
-            state.variance = nil
+            var variance = p.state.variance ?? []
+            p.state.variance = nil
             for i in 0..<count {
                 variance[i] = TorchOps.lerp(variance[i], grad[i] * grad[i], oneMinusBeta2, fused: fma)  // lerp_(g * g, β̂)
             }
-            state.variance = variance
+            p.state.variance = variance
             estimate = variance                                          // variance.clone()
         }
 
@@ -264,13 +214,13 @@ public final class Adafactor<Scalar: TensorScalar>: Optimizer {
             estimate[i] = (1 / clamped.squareRoot()) * grad[i]           // .rsqrt_(), update.mul_(grad)
         }
         let update = estimate
-        let clip = pyMax(1.0, Double(TorchReductions.contiguousNorm(update)) / (rootCount * o.d))
+        let clip = Self.pyMax(1.0, Double(TorchReductions.contiguousNorm(update)) / (rootCount * o.d))
         let scale = Scalar(-alpha / clip)
         for i in 0..<count {
             if o.foreach == true {
-                parameter.value[i] = parameter.value[i] + update[i] * scale    // _foreach_mul_, _foreach_add_
+                p.value[i] = p.value[i] + update[i] * scale              // _foreach_mul_, _foreach_add_
             } else {
-                parameter.value[i] = TorchOps.fusedMultiplyAdd(update[i], scale, parameter.value[i], fma)  // add_(alpha=)
+                p.value[i] = TorchOps.fusedMultiplyAdd(update[i], scale, p.value[i], fma)  // add_(alpha=)
             }
         }
     }
@@ -312,12 +262,5 @@ public final class Adafactor<Scalar: TensorScalar>: Optimizer {
         state.rowVar = rowVar
         state.colVar = colVar
         return estimate
-    }
-}
-
-extension Adafactor: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

@@ -32,7 +32,7 @@ import Foundation
 /// Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019;
 /// Reddi et al., *On the Convergence of Adam and Beyond*, ICLR 2018;
 /// https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
-public final class Adam<Scalar: TensorScalar>: Optimizer {
+public final class Adam<Scalar: TensorScalar>: PerParameterOptimizer {
     /// Adam's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -78,126 +78,57 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: torch's `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`.
-    public struct State: ParameterState {
-        public var step: Double
-        public var expAvg: [Scalar]
-        public var expAvgSq: [Scalar]
+    /// A parameter's state: torch's `step` (a float32 tensor), `exp_avg`, `exp_avg_sq`, and
+    /// `max_exp_avg_sq` with amsgrad. AdamW's too.
+    public struct State: TorchState {
+        public var step = 0.0
+        public var expAvg: [Scalar] = []
+        public var expAvgSq: [Scalar] = []
         public var maxExpAvgSq: [Scalar]?
-
-        /// The parameter's shape, which the tensors share.
-        public let shape: [Int]
-
-        /// The state before the first step: zeros, `step = 0`.
-        init(shape: [Int], amsgrad: Bool) {
-            self.shape = shape
-            step = 0
-            expAvg = [Scalar](repeating: 0, count: shape.reduce(1, *))
-            expAvgSq = expAvg
-            maxExpAvgSq = amsgrad ? expAvg : nil
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .tensor("exp_avg", \.expAvg), .tensor("exp_avg_sq", \.expAvgSq),
+             .optionalTensor("max_exp_avg_sq", \.maxExpAvgSq)]
         }
 
-        public var torchState: [String: StateValue<Scalar>] {
-            var entries: [String: StateValue<Scalar>] = [
-                "step": .scalar(step),
-                "exp_avg": .tensor(shape: shape, values: expAvg),
-                "exp_avg_sq": .tensor(shape: shape, values: expAvgSq),
-            ]
-            if let maxExpAvgSq { entries["max_exp_avg_sq"] = .tensor(shape: shape, values: maxExpAvgSq) }
-            return entries
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            for key in torchState.keys where !["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"].contains(key) {
-                throw OptimizerError(.keyError, "Adam keeps no state '\(key)'")
-            }
-            step = try torchState.required("step").number("step")
-            expAvg = try torchState.required("exp_avg").tensor("exp_avg", shape: parameterShape)
-            expAvgSq = try torchState.required("exp_avg_sq").tensor("exp_avg_sq", shape: parameterShape)
-            maxExpAvgSq = try torchState["max_exp_avg_sq"]?.tensor("max_exp_avg_sq", shape: parameterShape)
-            shape = parameterShape
+        /// The state before a parameter's first step: zeros, and `max_exp_avg_sq` with amsgrad.
+        static func initial(for parameter: Parameter<Scalar>, options: Options) -> Self {
+            var state = zeros(parameterShape: parameter.shape)
+            state.maxExpAvgSq = options.amsgrad ? state.expAvg : nil
+            return state
         }
     }
 
-    public class var torchName: String { "Adam" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: it fixes the fused kernel's SIMD
-    /// width and whether torch's kernels use FMA.
-    public var cpuCapability: TorchCPUCapability
-    /// How each tensor's element loop is split across threads; the result is the same.
-    public var parallelism = Parallelism.serial
+    public static var torchName: String { "Adam" }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
-        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay, amsgrad: Bool = Options().amsgrad,
-        maximize: Bool = Options().maximize, fused: Bool? = nil,
-        decoupledWeightDecay: Bool = Options().decoupledWeightDecay
-    ) throws {
-        let options = Options(
-            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, fused: fused,
-            decoupledWeightDecay: decoupledWeightDecay)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
-
-    /// torch's checks, in torch's order and words (`torch/optim/adam.py`).
+    /// torch's checks, in torch's order and words (`torch/optim/adam.py`); AdamW's too.
     public static func validate(_ options: Options) throws {
-        guard 0.0 <= options.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr))") }
-        guard 0.0 <= options.eps else { throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(options.eps))") }
-        guard 0.0 <= options.betas.beta1, options.betas.beta1 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter at index 0: \(pythonRepr(options.betas.beta1))")
-        }
-        guard 0.0 <= options.betas.beta2, options.betas.beta2 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter at index 1: \(pythonRepr(options.betas.beta2))")
-        }
-        guard 0.0 <= options.weightDecay else {
-            throw OptimizerError(.valueError, "Invalid weight_decay value: \(pythonRepr(options.weightDecay))")
-        }
-        if options.fused == true {
-            if options.differentiable { throw OptimizerError(.runtimeError, "`fused` does not support `differentiable`") }
-            if options.foreach == true {
-                throw OptimizerError(.runtimeError, "`fused` and `foreach` cannot be `True` together.")
-            }
-        }
-        if options.capturable || options.differentiable {
-            throw OptimizerError(
-                .runtimeError, "Lockstep reproduces torch's CPU paths only: capturable=True and differentiable=True are not supported")
-        }
+        try TorchCheck.nonNegative(options.lr, "learning rate")
+        try TorchCheck.nonNegative(options.eps, "epsilon value")
+        try TorchCheck.betas(options.betas)
+        try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
+        try TorchCheck.implementationFlags(
+            fused: options.fused, foreach: options.foreach, capturable: options.capturable,
+            differentiable: options.differentiable)
+    }
+
+    /// torch's message on every path, AdamW's too (`Adam._init_group`).
+    public static func sparseGradients(_ options: Options) -> SparseGradients {
+        .rejected(message: "Adam does not support sparse gradients, please consider SparseAdam instead")
     }
 
     public static func stateKeys(for options: Options) -> [String] {
         ["step", "exp_avg", "exp_avg_sq"] + (options.amsgrad ? ["max_exp_avg_sq"] : [])
     }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let options = group.options
-        let path: AdamKernel.Path = options.fused == true ? .fused(cpuCapability) : .forLoop(cpuCapability)
-        for parameter in group.params {
-            guard let grad = parameter.grad else { continue }
-            if parameter.sparseGradMask != nil {
-                throw OptimizerError(.runtimeError, "Adam does not support sparse gradients, please consider SparseAdam instead")
-            }
-            withState(of: parameter) { state in
-                var current = state ?? State(shape: parameter.shape, amsgrad: options.amsgrad)
-                state = nil  // release the stored copy so the arrays are updated in place
-                current.step += 1
-                AdamKernel.step(
-                    param: &parameter.value, grad: grad, state: &current, options: options, path: path,
-                    parallelism: parallelism)
-                state = current
-            }
-        }
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        .initial(for: parameter, options: options)
+    }
+
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options: Options) {
+        AdamKernel.apply(&p, options: options)
     }
 }
-

@@ -26,46 +26,47 @@ import Foundation
 /// kernel's SIMD body does, and differ only in `bias_correction2 ** 0.5`. The loop over a
 /// tensor is written for the compiler to vectorise (docs/performance.md), and may be split
 /// across threads: the fused regions are positions in the whole tensor, never in a chunk.
-enum AdamKernel {
-    enum Path: Equatable {
-        case forLoop(TorchCPUCapability)
-        case fused(TorchCPUCapability)
-    }
+struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
+    let param: UnsafeMutablePointer<Scalar>
+    let grad: UnsafePointer<Scalar>
+    /// `exp_avg` and `exp_avg_sq`.
+    let m, v: UnsafeMutablePointer<Scalar>
+    /// `max_exp_avg_sq`, with amsgrad only.
+    let vmax: UnsafeMutablePointer<Scalar>?
+    let k: Coefficients
+    let f: Flags
+    /// Where the fused kernel's regions begin (see the type's documentation); the for-loop
+    /// path computes every element as the SIMD body does (both are `count`).
+    let bodyEnd, epilogueStart: Int
 
-    /// One step of one parameter, its element loop split as `parallelism` says.
-    /// `state.step` is already incremented.
-    static func step<Scalar: TensorScalar>(
-        param: inout [Scalar], grad: [Scalar], state: inout Adam<Scalar>.State, options o: Adam<Scalar>.Options,
-        path: Path, parallelism: Parallelism = .serial
-    ) {
-        let count = param.count
-        guard count > 0 else { return }  // an empty array may have no buffer address
-        let k: Coefficients<Scalar>
-        let flags: Flags
-        // Where the fused kernel's regions begin (see the type's documentation); the
-        // for-loop path computes every element as the SIMD body does.
-        let (bodyEnd, epilogueStart): (Int, Int)
-        switch path {
-        case .forLoop(let capability):
-            k = Coefficients(o, step: state.step, pythonPow: true)
-            flags = Flags(o, fma: capability.hasFMA)
-            (bodyEnd, epilogueStart) = (count, count)
-        case .fused(let capability):
-            k = Coefficients(o, step: state.step, pythonPow: false)
-            flags = Flags(o, fma: capability.hasFMA)
+    /// One step of one parameter, Adam's and AdamW's `apply`: `p.step` is already
+    /// incremented. A group with `fused = true` takes the fused kernel's path.
+    static func apply(_ p: inout ParameterStep<Scalar, Adam<Scalar>.State>, options o: Adam<Scalar>.Options) {
+        guard let pointers = p.elementPointers else { return }
+        let (count, capability, parallelism) = (p.count, p.cpuCapability, p.parallelism)
+        let fused = o.fused == true
+        let k = Coefficients(o, step: p.step, pythonPow: !fused)
+        let f = Flags(o, fma: capability.hasFMA)
+        var (bodyEnd, epilogueStart) = (count, count)
+        if fused {
             bodyEnd = count - count % capability.vectorWidth(for: Scalar.self)
             epilogueStart = capability.hasFMA ? count - count % capability.scalarEpilogueSpan(for: Scalar.self) : count
         }
-        withBuffers(&param, grad, &state) { buffers in
-            parallelism.forEachChunk(count: count) { range in
-                elements(buffers, range, k, flags, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+        p.state.expAvg.withUnsafeMutableBufferPointer { m in
+            p.state.expAvgSq.withUnsafeMutableBufferPointer { v in
+                p.state.maxExpAvgSq.withUnsafeMutableElements { vmax in
+                    let kernel = AdamKernel(
+                        param: pointers.param, grad: pointers.grad, m: m.baseAddress!, v: v.baseAddress!, vmax: vmax, k: k,
+                        f: f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
+                    kernel.run(count: count, parallelism)
+                }
             }
         }
     }
 
     /// The scalar coefficients of one step: computed in `Double` as torch computes them,
     /// then rounded once to `Scalar` where the kernel uses them.
-    struct Coefficients<Scalar: TensorScalar> {
+    struct Coefficients {
         let decay, l2, lerpWeight, beta2, oneMinusBeta2, biasCorrection2Sqrt, eps, negativeStepSize: Scalar
 
         /// - Parameter pythonPow: the for-loop path takes `bias_correction2 ** 0.5` (Python's
@@ -97,90 +98,39 @@ enum AdamKernel {
         let l2: Bool
         /// Whether torch's kernels were built with FMA (not for `DEFAULT`).
         let fma: Bool
-
-        init<Scalar>(_ o: Adam<Scalar>.Options, fma: Bool) {
-            self.init(
-                maximize: o.maximize, decoupledDecay: o.weightDecay != 0 && o.decoupledWeightDecay,
-                l2: o.weightDecay != 0 && !o.decoupledWeightDecay, fma: fma)
-        }
-
-        init(maximize: Bool, decoupledDecay: Bool, l2: Bool, fma: Bool) {
-            self.maximize = maximize
-            self.decoupledDecay = decoupledDecay
-            self.l2 = l2
-            self.fma = fma
-        }
     }
 
-    /// The element buffers of one parameter and its state; `vmax` only with amsgrad.
-    struct Buffers<Scalar>: @unchecked Sendable {
-        let p, m, v: UnsafeMutablePointer<Scalar>
-        let g: UnsafePointer<Scalar>
-        let vmax: UnsafeMutablePointer<Scalar>?
-    }
-
-    /// Runs `body` on the element buffers of one parameter and its state, updated in place.
-    private static func withBuffers<Scalar: TensorScalar>(
-        _ param: inout [Scalar], _ grad: [Scalar], _ state: inout Adam<Scalar>.State, _ body: (Buffers<Scalar>) -> Void
-    ) {
-        let amsgrad = state.maxExpAvgSq != nil
-        var maxStorage = state.maxExpAvgSq ?? []
-        state.maxExpAvgSq = nil  // keep one reference, so the buffer is updated in place
-        param.withUnsafeMutableBufferPointer { p in
-            grad.withUnsafeBufferPointer { g in
-                state.expAvg.withUnsafeMutableBufferPointer { m in
-                    state.expAvgSq.withUnsafeMutableBufferPointer { v in
-                        maxStorage.withUnsafeMutableBufferPointer { vmax in
-                            body(Buffers(
-                                p: p.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, g: g.baseAddress!,
-                                vmax: amsgrad ? vmax.baseAddress : nil))
-                        }
-                    }
-                }
-            }
-        }
-        if amsgrad { state.maxExpAvgSq = maxStorage }
-    }
-
-    /// The elements `range` of one step. Below `bodyEnd` (the fused kernel's SIMD body; the
-    /// whole tensor on the for-loop path) a branch-free loop the compiler vectorises; the
-    /// fused kernel's tail, with its own rounding, element by element.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func elements<Scalar: TensorScalar>(
-        _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
-    ) {
-        let aligned = firstAlignedIndex(b.p, in: range)
-        loops(b, range.lowerBound..<aligned, k, f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
-        loops(b, aligned..<range.upperBound, k, f, bodyEnd: bodyEnd, epilogueStart: epilogueStart)
-    }
+    func elements(_ range: Range<Int>) { alignedLoops(range) }
 
+    /// Below `bodyEnd` (the fused kernel's SIMD body; the whole tensor on the for-loop
+    /// path) a branch-free loop the compiler vectorises; the fused kernel's tail, with its
+    /// own rounding, element by element.
     @inline(__always)
-    private static func loops<Scalar: TensorScalar>(
-        _ b: Buffers<Scalar>, _ range: Range<Int>, _ k: Coefficients<Scalar>, _ f: Flags, bodyEnd: Int, epilogueStart: Int
-    ) {
+    func loop(_ range: Range<Int>) {
+        let (k, f) = (self.k, self.f)
         let body = range.clamped(to: range.lowerBound..<max(range.lowerBound, bodyEnd))
-        if b.vmax == nil, f.fma, !f.maximize {
+        if vmax == nil, f.fma, !f.maximize {
             // The usual configurations, with constant flags: the loop computes only what
             // they need instead of every alternative and a select.
-            let (decoupled, l2) = (f.decoupledDecay, f.l2)
-            if decoupled {
+            if f.decoupledDecay {
                 let f = Flags(maximize: false, decoupledDecay: true, l2: false, fma: true)
-                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
-            } else if l2 {
+                for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+            } else if f.l2 {
                 let f = Flags(maximize: false, decoupledDecay: false, l2: true, fma: true)
-                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+                for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
             } else {
                 let f = Flags(maximize: false, decoupledDecay: false, l2: false, fma: true)
-                for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+                for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
             }
-        } else if b.vmax == nil {
-            for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+        } else if vmax == nil {
+            for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
         } else {
-            for i in body { element(i, b, k, f, epilogue: false, simdMaximum: true, amsgrad: true) }
+            for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: true) }
         }
         for i in body.upperBound..<range.upperBound {
-            element(i, b, k, f, epilogue: f.fma && i >= epilogueStart, simdMaximum: false, amsgrad: b.vmax != nil)
+            element(i, k, f, epilogue: f.fma && i >= epilogueStart, simdMaximum: false, amsgrad: vmax != nil)
         }
     }
 
@@ -192,13 +142,10 @@ enum AdamKernel {
     ///   - simdMaximum: amsgrad's maximum as `Vectorized::maximum` (NaN propagates) rather
     ///     than the fused tail's `std::max(a, b)`, `a < b ? b : a`.
     @inline(__always)
-    private static func element<Scalar: TensorScalar>(
-        _ i: Int, _ b: Buffers<Scalar>, _ k: Coefficients<Scalar>, _ f: Flags, epilogue: Bool, simdMaximum: Bool,
-        amsgrad: Bool
-    ) {
+    private func element(_ i: Int, _ k: Coefficients, _ f: Flags, epilogue: Bool, simdMaximum: Bool, amsgrad: Bool) {
         // Every operand is loaded first, so the flags choose between values, not memory
         // accesses, and the loop vectorises without masked loads.
-        let (loaded, p, mPrevious, vPrevious) = (b.g[i], b.p[i], b.m[i], b.v[i])
+        let (loaded, p, mPrevious, vPrevious) = (grad[i], param[i], m[i], v[i])
         var g = f.maximize ? -loaded : loaded
         var theta = p
         if f.decoupledDecay {
@@ -206,28 +153,36 @@ enum AdamKernel {
         } else if f.l2 {
             g = TorchOps.fusedMultiplyAdd(theta, k.l2, g, f.fma)         // grad.add(param, alpha=wd)
         }
-        let m = TorchOps.lerp(mPrevious, g, k.lerpWeight, fused: f.fma) // exp_avg.lerp_(grad, 1 - beta1)
+        let mNew = TorchOps.lerp(mPrevious, g, k.lerpWeight, fused: f.fma)  // exp_avg.lerp_(grad, 1 - beta1)
         let scaledGrad = k.oneMinusBeta2 * g
-        let v: Scalar
+        let vNew: Scalar
         if !f.fma {
-            v = vPrevious * k.beta2 + scaledGrad * g                     // v·β₂ + (c₂·g)·g, each rounded
+            vNew = vPrevious * k.beta2 + scaledGrad * g                  // v·β₂ + (c₂·g)·g, each rounded
         } else if !epilogue {
-            v = Scalar.fma(scaledGrad, g, vPrevious * k.beta2)           // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=c₂)
+            vNew = Scalar.fma(scaledGrad, g, vPrevious * k.beta2)        // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=c₂)
         } else {
-            v = Scalar.fma(vPrevious, k.beta2, scaledGrad * g)           // fused: scalar epilogue
+            vNew = Scalar.fma(vPrevious, k.beta2, scaledGrad * g)        // fused: scalar epilogue
         }
-        b.m[i] = m
-        b.v[i] = v
-        var second = v
+        m[i] = mNew
+        v[i] = vNew
+        var second = vNew
         if amsgrad {
             // Unwrapped without a check, so the load is unconditional: `amsgrad` is true
-            // only where `elements` found the buffer.
-            let vmax = b.vmax.unsafelyUnwrapped
+            // only where `loop` found the buffer.
+            let vmax = vmax.unsafelyUnwrapped
             let previous = vmax[i]
-            second = simdMaximum ? TorchOps.maximum(previous, v) : (previous < v ? v : previous)
+            second = simdMaximum ? TorchOps.maximum(previous, vNew) : (previous < vNew ? vNew : previous)
             vmax[i] = second                                             // torch.maximum(max_exp_avg_sq, exp_avg_sq)
         }
         let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps  // (v.sqrt() / bc2_sqrt).add_(eps)
-        b.p[i] = theta + k.negativeStepSize * m / denom                  // param.addcdiv_(m, denom, value=-step_size)
+        param[i] = theta + k.negativeStepSize * mNew / denom             // param.addcdiv_(m, denom, value=-step_size)
+    }
+}
+
+extension AdamKernel.Flags {
+    init(_ o: Adam<Scalar>.Options, fma: Bool) {
+        self.init(
+            maximize: o.maximize, decoupledDecay: o.weightDecay != 0 && o.decoupledWeightDecay,
+            l2: o.weightDecay != 0 && !o.decoupledWeightDecay, fma: fma)
     }
 }

@@ -81,12 +81,6 @@ public final class Adamax<Scalar: TensorScalar>: PerParameterOptimizer {
         try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
 
-    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
-        var state = State()
-        (state.expAvg, state.expInf) = (zeros(like: parameter), zeros(like: parameter))
-        return state
-    }
-
     public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
         let (lerpWeight, beta2, eps, decay) = (Scalar(1 - o.betas.beta1), Scalar(o.betas.beta2), Scalar(o.eps), Scalar(o.weightDecay))
         let negativeStepSize = Scalar(-(o.lr / (1 - Foundation.pow(o.betas.beta1, p.step))))  // value=-lr / (1 - beta1 ** step)

@@ -21,7 +21,7 @@ import Foundation
 /// reference (`tools/lockstep_golden/references.py`): none; every group is validated.
 ///
 /// Reference: Hugging Face, pytorch-transformers 1.x, `optimization.py`, class `AdamW`.
-public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
+public final class HFAdamW<Scalar: TensorScalar>: PerParameterOptimizer {
     /// HFAdamW's hyperparameters under the reference's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -50,77 +50,39 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: `step`, `exp_avg`, `exp_avg_sq`.
+    /// A parameter's state: `step` (a Python int), `exp_avg`, `exp_avg_sq`.
     public typealias State = AdamMomentsState<Scalar>
 
     public static var torchName: String { "HFAdamW" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: `add_` with alpha and `addcmul_`
-    /// use FMA except under `DEFAULT`.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
-        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay, correctBias: Bool = Options().correctBias
-    ) throws {
-        let options = Options(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, correctBias: correctBias)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// The reference's checks, in its order and words.
     public static func validate(_ options: Options) throws {
         guard options.lr >= 0.0 else {
             throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(options.lr)) - should be >= 0.0")
         }
-        guard 0.0 <= options.betas.beta1, options.betas.beta1 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter: \(pythonRepr(options.betas.beta1)) - should be in [0.0, 1.0)")
-        }
-        guard 0.0 <= options.betas.beta2, options.betas.beta2 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter: \(pythonRepr(options.betas.beta2)) - should be in [0.0, 1.0)")
+        for beta in [options.betas.beta1, options.betas.beta2] where !(0.0 <= beta && beta < 1.0) {
+            throw OptimizerError(.valueError, "Invalid beta parameter: \(pythonRepr(beta)) - should be in [0.0, 1.0)")
         }
         guard 0.0 <= options.eps else {
             throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(options.eps)) - should be >= 0.0")
         }
     }
 
-    public static func stateKeys(for options: Options) -> [String] { ["step", "exp_avg", "exp_avg_sq"] }
-
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        for parameter in group.params {
-            guard let grad = parameter.grad else { continue }
-            if parameter.sparseGradMask != nil {
-                throw OptimizerError(.runtimeError, "Adam does not support sparse gradients, please consider SparseAdam instead")
-            }
-            withState(of: parameter) { stored in
-                var state = stored ?? State(shape: parameter.shape)
-                stored = nil  // keep one reference, so the arrays are updated in place
-                state.step += 1
-                Self.step(param: &parameter.value, grad: grad, state: &state, options: o, fma: cpuCapability.hasFMA)
-                stored = state
-            }
-        }
+    /// The reference's message (it is torch's Adam's).
+    public static func sparseGradients(_ options: Options) -> SparseGradients {
+        .rejected(message: "Adam does not support sparse gradients, please consider SparseAdam instead")
     }
 
     /// The reference's loop body, one tensor op per line (each rounds to `Scalar`).
-    private static func step(param: inout [Scalar], grad: [Scalar], state: inout State, options o: Options, fma: Bool) {
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
         let (beta1, beta2) = (o.betas.beta1, o.betas.beta2)
         var stepSize = o.lr
         if o.correctBias {
-            let biasCorrection1 = 1.0 - Foundation.pow(beta1, state.step)
-            let biasCorrection2 = 1.0 - Foundation.pow(beta2, state.step)
+            let biasCorrection1 = 1.0 - Foundation.pow(beta1, p.step)
+            let biasCorrection2 = 1.0 - Foundation.pow(beta2, p.step)
             stepSize = stepSize * biasCorrection2.squareRoot() / biasCorrection1
         }
         let b1 = Scalar(beta1), oneMinusB1 = Scalar(1.0 - beta1)
@@ -128,24 +90,20 @@ public final class HFAdamW<Scalar: TensorScalar>: Optimizer {
         let eps = Scalar(o.eps)
         let negStepSize = Scalar(-stepSize)
         let decay = o.weightDecay > 0.0 ? Scalar(-o.lr * o.weightDecay) : nil
-
-        param.withUnsafeMutableBufferPointer { p in
-        state.expAvg.withUnsafeMutableBufferPointer { m in
-        state.expAvgSq.withUnsafeMutableBufferPointer { v in
-            for i in 0..<p.count {
-                let g = grad[i]
-                m[i] = m[i] * b1                                  // exp_avg.mul_(beta1)
-                m[i] = TorchOps.fusedMultiplyAdd(g, oneMinusB1, m[i], fma)        //   .add_(grad, alpha=1 - beta1)
-                v[i] = v[i] * b2                                                    // exp_avg_sq.mul_(beta2)
-                v[i] = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v[i], fma)    //   .addcmul_(grad, grad, value=1 - beta2)
-                let denom = v[i].squareRoot() + eps               // exp_avg_sq.sqrt().add_(eps)
-                p[i] = p[i] + negStepSize * m[i] / denom          // p.addcdiv_(exp_avg, denom, value=-step_size)
-                if let decay {
-                    p[i] = TorchOps.fusedMultiplyAdd(p[i], decay, p[i], fma)      // p.add_(p, alpha=-lr * weight_decay)
-                }
+        let fma = p.fma
+        for i in p.indices {
+            let g = p.grad[i]
+            var m = p.state.expAvg[i] * b1                                    // exp_avg.mul_(beta1)
+            m = TorchOps.fusedMultiplyAdd(g, oneMinusB1, m, fma)               //   .add_(grad, alpha=1 - beta1)
+            var v = p.state.expAvgSq[i] * b2                                   // exp_avg_sq.mul_(beta2)
+            v = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v, fma)           //   .addcmul_(grad, grad, value=1 - beta2)
+            (p.state.expAvg[i], p.state.expAvgSq[i]) = (m, v)
+            let denom = v.squareRoot() + eps                                   // exp_avg_sq.sqrt().add_(eps)
+            var theta = p.value[i] + negStepSize * m / denom                   // p.addcdiv_(exp_avg, denom, value=-step_size)
+            if let decay {
+                theta = TorchOps.fusedMultiplyAdd(theta, decay, theta, fma)    // p.add_(p, alpha=-lr * weight_decay)
             }
-        }
-        }
+            p.value[i] = theta
         }
     }
 }

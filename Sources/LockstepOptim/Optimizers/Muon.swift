@@ -40,7 +40,7 @@ import Foundation
 /// References: Jordan et al., *Muon: An optimizer for hidden layers in neural networks*,
 /// 2024 (https://kellerjordan.github.io/posts/muon/); Liu et al., *Muon is Scalable for LLM
 /// Training*, 2025; https://pytorch.org/docs/stable/generated/torch.optim.Muon.html
-public final class Muon<Scalar: TensorScalar>: Optimizer {
+public final class Muon<Scalar: TensorScalar>: PerParameterOptimizer {
     /// How the learning rate is scaled by the matrix shape (`adjust_lr_fn`); torch's strings.
     public struct AdjustLRFunction: RawRepresentable, Codable, Sendable, Hashable {
         public var rawValue: String
@@ -99,47 +99,32 @@ public final class Muon<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: torch's `momentum_buffer`.
-    public struct State: ParameterState {
-        public var momentumBuffer: [Scalar]
-        public let shape: [Int]
-
-        init(shape: [Int]) {
-            self.shape = shape
-            momentumBuffer = [Scalar](repeating: 0, count: shape.reduce(1, *))
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["momentum_buffer": .tensor(shape: shape, values: momentumBuffer)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            for key in torchState.keys where key != "momentum_buffer" {
-                throw OptimizerError(.keyError, "Muon keeps no state '\(key)'")
-            }
-            momentumBuffer = try torchState.required("momentum_buffer").tensor("momentum_buffer", shape: parameterShape)
-            shape = parameterShape
-        }
+    /// A parameter's state: torch's `momentum_buffer` (`B`); torch's Muon keeps no `step`.
+    public struct State: TorchState {
+        public var momentumBuffer: [Scalar] = []
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] { [.tensor("momentum_buffer", \.momentumBuffer)] }
     }
 
     public static var torchName: String { "Muon" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: `lerp_` and `add_` with alpha use
-    /// FMA except under `DEFAULT`.
-    public var cpuCapability: TorchCPUCapability
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    ///
-    /// - Throws: torch's `ValueError` when a parameter is not 2-D (checked here, as torch's
-    ///   constructor does; a group added later is checked when it steps).
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
+    /// torch's constructor checks, in torch's order and words (`torch/optim/_muon.py`).
+    public static func validate(_ o: Options) throws {
+        try TorchCheck.shouldBeNonNegative(o.lr, "Learning rate")
+        try TorchCheck.shouldBeNonNegative(o.momentum, "momentum")
+        try TorchCheck.shouldBeNonNegative(o.weightDecay, "weight decay")
+        if let function = o.adjustLRFn, !AdjustLRFunction.known.contains(function) {
+            throw OptimizerError(.valueError, "Adjust learning rate function \(function.rawValue) is not supported")
+        }
+    }
+
+    /// torch's `ValueError` when a parameter of the constructor's groups is not 2-D, checked
+    /// once they are added, as torch's constructor does; a group added later is checked
+    /// when it steps ("Param gradient must be a 2D matrix").
+    public func didAddInitialGroups() throws {
         for parameter in parameters where parameter.shape.count != 2 {
             throw OptimizerError(
                 .valueError,
@@ -147,70 +132,30 @@ public final class Muon<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, weightDecay: Double = Options().weightDecay,
-        momentum: Double = Options().momentum, nesterov: Bool = Options().nesterov,
-        nsCoefficients: [Double] = Options().nsCoefficients, eps: Double = Options().eps, nsSteps: Int = Options().nsSteps,
-        adjustLRFn: AdjustLRFunction? = nil
-    ) throws {
-        let options = Options(
-            lr: lr, weightDecay: weightDecay, momentum: momentum, nesterov: nesterov, nsCoefficients: nsCoefficients,
-            eps: eps, nsSteps: nsSteps, adjustLRFn: adjustLRFn)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
-
-    /// torch's constructor checks, in torch's order and words (`torch/optim/_muon.py`).
-    public static func validate(_ o: Options) throws {
-        guard 0.0 <= o.lr else { throw OptimizerError(.valueError, "Learning rate should be >= 0 but is: \(pythonRepr(o.lr))") }
-        guard 0.0 <= o.momentum else {
-            throw OptimizerError(.valueError, "momentum should be >= 0 but is: \(pythonRepr(o.momentum))")
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) throws {
+        guard p.shape.count == 2 else { throw OptimizerError(.valueError, "Param gradient must be a 2D matrix") }
+        // torch checks these when the iteration runs, not in the constructor.
+        guard o.nsSteps < 100 else {
+            throw OptimizerError(.valueError, "Number of steps must be less than 100 for computational efficiency")
         }
-        guard 0.0 <= o.weightDecay else {
-            throw OptimizerError(.valueError, "weight decay should be >= 0 but is: \(pythonRepr(o.weightDecay))")
+        guard o.nsCoefficients.count == 3 else {
+            throw OptimizerError(.valueError, "Coefficients must be a tuple of exactly 3 values")
         }
-        if let function = o.adjustLRFn, !AdjustLRFunction.known.contains(function) {
-            throw OptimizerError(.valueError, "Adjust learning rate function \(function.rawValue) is not supported")
+        let (rows, cols, fma) = (p.shape[0], p.shape[1], p.fma)
+        let keep = Scalar(1 - o.momentum), momentum = Scalar(o.momentum)
+        for i in p.indices {
+            p.state.momentumBuffer[i] = TorchOps.lerp(p.state.momentumBuffer[i], p.grad[i], keep, fused: fma)  // buf.lerp_(grad, 1 - μ)
         }
-    }
-
-    public static func stateKeys(for options: Options) -> [String] { ["momentum_buffer"] }
-
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        let fma = cpuCapability.hasFMA
-        for parameter in group.params {
-            guard let grad = parameter.grad else { continue }
-            if parameter.sparseGradMask != nil { throw OptimizerError(.runtimeError, "Muon does not support sparse gradients") }
-            guard parameter.shape.count == 2 else { throw OptimizerError(.valueError, "Param gradient must be a 2D matrix") }
-            // torch checks these when the iteration runs, not in the constructor.
-            guard o.nsSteps < 100 else {
-                throw OptimizerError(.valueError, "Number of steps must be less than 100 for computational efficiency")
-            }
-            guard o.nsCoefficients.count == 3 else {
-                throw OptimizerError(.valueError, "Coefficients must be a tuple of exactly 3 values")
-            }
-            let (rows, cols) = (parameter.shape[0], parameter.shape[1])
-            var buffer = withState(of: parameter) { $0?.momentumBuffer } ?? [Scalar](repeating: 0, count: parameter.count)
-            let keep = Scalar(1 - o.momentum), momentum = Scalar(o.momentum)
-            for i in 0..<buffer.count { buffer[i] = TorchOps.lerp(buffer[i], grad[i], keep, fused: fma) }  // buf.lerp_(grad, 1 - μ)
-            let direction = o.nesterov
-                ? zip(grad, buffer).map { TorchOps.lerp($0, $1, momentum, fused: fma) }                 // grad.lerp(buf, μ)
-                : buffer
-            withState(of: parameter) { state in
-                var updated = state ?? State(shape: parameter.shape)
-                updated.momentumBuffer = buffer
-                state = updated
-            }
-            let update = NewtonSchulz.orthogonalize(
-                direction.map { Float($0) }, rows: rows, cols: cols, coefficients: o.nsCoefficients, steps: o.nsSteps,
-                eps: o.eps)
-            let decay = Scalar(1 - o.lr * o.weightDecay)
-            let scale = Scalar(-Self.adjustedLR(o.lr, o.adjustLRFn, rows: rows, cols: cols))
-            for i in 0..<parameter.count {
-                let decayed = parameter.value[i] * decay                                   // param.mul_(1 - lr * wd)
-                parameter.value[i] = TorchOps.fusedMultiplyAdd(Scalar(update[i]), scale, decayed, fma)  // add_(alpha=)
-            }
+        let direction = o.nesterov
+            ? zip(p.grad, p.state.momentumBuffer).map { TorchOps.lerp($0, $1, momentum, fused: fma) }       // grad.lerp(buf, μ)
+            : p.state.momentumBuffer
+        let update = NewtonSchulz.orthogonalize(
+            direction.map { Float($0) }, rows: rows, cols: cols, coefficients: o.nsCoefficients, steps: o.nsSteps, eps: o.eps)
+        let decay = Scalar(1 - o.lr * o.weightDecay)
+        let scale = Scalar(-Self.adjustedLR(o.lr, o.adjustLRFn, rows: rows, cols: cols))
+        for i in p.indices {
+            let decayed = p.value[i] * decay                                               // param.mul_(1 - lr * wd)
+            p.value[i] = TorchOps.fusedMultiplyAdd(Scalar(update[i]), scale, decayed, fma)  // add_(alpha=)
         }
     }
 
@@ -308,12 +253,5 @@ enum TorchOpsBFloat16 {
             }
         }
         return out
-    }
-}
-
-extension Muon: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

@@ -35,7 +35,7 @@ import Foundation
 ///
 /// References: Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR workshop 2016;
 /// https://pytorch.org/docs/stable/generated/torch.optim.NAdam.html
-public final class NAdam<Scalar: TensorScalar>: Optimizer {
+public final class NAdam<Scalar: TensorScalar>: PerParameterOptimizer {
     /// NAdam's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -57,18 +57,12 @@ public final class NAdam<Scalar: TensorScalar>: Optimizer {
             lr: Double = 2e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
             momentumDecay: Double = 4e-3, decoupledWeightDecay: Bool = false, maximize: Bool = false, foreach: Bool? = nil
         ) {
-            self.lr = lr
-            self.betas = betas
-            self.eps = eps
-            self.weightDecay = weightDecay
-            self.momentumDecay = momentumDecay
-            self.decoupledWeightDecay = decoupledWeightDecay
-            self.maximize = maximize
-            self.foreach = foreach
+            (self.lr, self.betas, self.eps, self.weightDecay) = (lr, betas, eps, weightDecay)
+            (self.momentumDecay, self.decoupledWeightDecay, self.maximize, self.foreach) =
+                (momentumDecay, decoupledWeightDecay, maximize, foreach)
         }
 
         public typealias TorchKey = CodingKeys
-
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, betas, eps, maximize, foreach, capturable, differentiable
             case weightDecay = "weight_decay"
@@ -77,68 +71,23 @@ public final class NAdam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: torch's `step`, `mu_product`, `exp_avg`, `exp_avg_sq`.
-    public struct State: ParameterState {
-        public var step: Double
+    /// A parameter's state: torch's `step`, `mu_product` (`Π`), `exp_avg` (`m`), `exp_avg_sq` (`v`).
+    public struct State: TorchState {
+        public var step = 0.0
         /// A float32 value, as torch's 0-dim tensor holds it.
-        public var muProduct: Double
-        public var expAvg: [Scalar]
-        public var expAvgSq: [Scalar]
-        public let shape: [Int]
-
-        static var keys: [String] { ["step", "mu_product", "exp_avg", "exp_avg_sq"] }
-
-        init(_ parameter: Parameter<Scalar>) {
-            shape = parameter.shape
-            step = 0
-            muProduct = 1
-            expAvg = zeros(like: parameter)
-            expAvgSq = expAvg
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["step": .scalar(step), "mu_product": .scalar(muProduct), "exp_avg": .tensor(shape: shape, values: expAvg),
-             "exp_avg_sq": .tensor(shape: shape, values: expAvgSq)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            let entries = try TorchStateEntries(torchState, shape: parameterShape, optimizer: "NAdam", keys: Self.keys)
-            step = try entries.number("step")
-            muProduct = try entries.number("mu_product")
-            expAvg = try entries.tensor("exp_avg")
-            expAvgSq = try entries.tensor("exp_avg_sq")
-            shape = parameterShape
+        public var muProduct = 0.0
+        public var expAvg: [Scalar] = []
+        public var expAvgSq: [Scalar] = []
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .number("mu_product", \.muProduct), .tensor("exp_avg", \.expAvg), .tensor("exp_avg_sq", \.expAvgSq)]
         }
     }
 
     public static var torchName: String { "NAdam" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: whether they use FMA.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
-        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay,
-        momentumDecay: Double = Options().momentumDecay, decoupledWeightDecay: Bool = Options().decoupledWeightDecay,
-        maximize: Bool = Options().maximize, foreach: Bool? = nil
-    ) throws {
-        let options = Options(
-            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, momentumDecay: momentumDecay,
-            decoupledWeightDecay: decoupledWeightDecay, maximize: maximize, foreach: foreach)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/nadam.py`).
     public static func validate(_ options: Options) throws {
@@ -147,54 +96,45 @@ public final class NAdam<Scalar: TensorScalar>: Optimizer {
         try TorchCheck.betas(options.betas)
         try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
         try TorchCheck.nonNegative(options.momentumDecay, "momentum_decay value")
-        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+        try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
 
-    public static func stateKeys(for options: Options) -> [String] { State.keys }
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        var state = State.zeros(parameterShape: parameter.shape)
+        state.muProduct = 1  // torch.ones((), dtype=float32)
+        return state
+    }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        let fma = cpuCapability.hasFMA
-        let (beta1, beta2, lr, wd) = (o.betas.beta1, o.betas.beta2, o.lr, o.weightDecay)
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
+        let (beta1, beta2, lr, wd, step, fma) = (o.betas.beta1, o.betas.beta2, o.lr, o.weightDecay, p.step, p.fma)
         let (lerpWeight, b2, oneMinusB2, eps) = (Scalar(1 - beta1), Scalar(beta2), Scalar(1 - beta2), Scalar(o.eps))
         let (decay, l2) = (Scalar(1 - lr * wd), Scalar(wd))
         let multiTensor = o.foreach == true
-        forEachParameterWithGradient(in: group, newState: State.init) { parameter, grad, state in
-            state.step = torchStepIncrement(state.step)
-            let step = state.step
-            let biasCorrection2 = 1 - Foundation.pow(beta2, step)
-            let mu = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, step * o.momentumDecay))
-            let muNext = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, (step + 1) * o.momentumDecay))
-            state.muProduct = Double(Float(state.muProduct) * Float(mu))            // mu_product *= mu (float32)
-            let muProductNext = state.muProduct * muNext
-            let gradStep = Scalar(-lr * (1.0 - mu) / (1.0 - state.muProduct))
-            let expAvgStep = Scalar((-lr * muNext) / (1.0 - muProductNext))
-            let biasCorrection2Divisor = Scalar(multiTensor ? Foundation.pow(biasCorrection2, 0.5) : biasCorrection2)
-            for i in 0..<parameter.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                if wd != 0 {
-                    if o.decoupledWeightDecay {
-                        parameter.value[i] = parameter.value[i] * decay                      // param.mul_(1 - lr * wd)
-                    } else {
-                        g = TorchOps.fusedMultiplyAdd(parameter.value[i], l2, g, fma)       // grad.add(param, alpha=wd)
-                    }
+        let biasCorrection2 = 1 - Foundation.pow(beta2, step)
+        let mu = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, step * o.momentumDecay))
+        let muNext = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, (step + 1) * o.momentumDecay))
+        p.state.muProduct = Double(Float(p.state.muProduct) * Float(mu))                 // mu_product *= mu (float32)
+        let muProductNext = p.state.muProduct * muNext
+        let gradStep = Scalar(-lr * (1.0 - mu) / (1.0 - p.state.muProduct))
+        let expAvgStep = Scalar((-lr * muNext) / (1.0 - muProductNext))
+        let biasCorrection2Divisor = Scalar(multiTensor ? Foundation.pow(biasCorrection2, 0.5) : biasCorrection2)
+        for i in p.indices {
+            var g = o.maximize ? -p.grad[i] : p.grad[i]
+            if wd != 0 {
+                if o.decoupledWeightDecay {
+                    p.value[i] = p.value[i] * decay                                              // param.mul_(1 - lr * wd)
+                } else {
+                    g = TorchOps.fusedMultiplyAdd(p.value[i], l2, g, fma)                       // grad.add(param, alpha=wd)
                 }
-                state.expAvg[i] = TorchOps.lerp(state.expAvg[i], g, lerpWeight, fused: fma)  // exp_avg.lerp_(grad, 1 - beta1)
-                let v = state.expAvgSq[i] * b2                                           // exp_avg_sq.mul_(beta2)
-                state.expAvgSq[i] = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v, fma) //   .addcmul_(grad, grad, value=1 - beta2)
-                let denom = multiTensor
-                    ? state.expAvgSq[i].squareRoot() / biasCorrection2Divisor + eps     // foreach: sqrt(v) / bc2 ** 0.5 + eps
-                    : (state.expAvgSq[i] / biasCorrection2Divisor).squareRoot() + eps   // exp_avg_sq.div(bc2).sqrt().add_(eps)
-                parameter.value[i] = parameter.value[i] + gradStep * g / denom           // param.addcdiv_(grad, denom, value=...)
-                parameter.value[i] = parameter.value[i] + expAvgStep * state.expAvg[i] / denom  // param.addcdiv_(exp_avg, denom, ...)
             }
+            p.state.expAvg[i] = TorchOps.lerp(p.state.expAvg[i], g, lerpWeight, fused: fma)  // exp_avg.lerp_(grad, 1 - beta1)
+            let v = p.state.expAvgSq[i] * b2                                                 // exp_avg_sq.mul_(beta2)
+            p.state.expAvgSq[i] = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v, fma)       //   .addcmul_(grad, grad, value=1 - beta2)
+            let denom = multiTensor
+                ? p.state.expAvgSq[i].squareRoot() / biasCorrection2Divisor + eps           // foreach: sqrt(v) / bc2 ** 0.5 + eps
+                : (p.state.expAvgSq[i] / biasCorrection2Divisor).squareRoot() + eps         // exp_avg_sq.div(bc2).sqrt().add_(eps)
+            p.value[i] = p.value[i] + gradStep * g / denom                                   // param.addcdiv_(grad, denom, value=...)
+            p.value[i] = p.value[i] + expAvgStep * p.state.expAvg[i] / denom                 // param.addcdiv_(exp_avg, denom, ...)
         }
-    }
-}
-
-extension NAdam: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

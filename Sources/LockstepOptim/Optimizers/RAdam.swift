@@ -36,7 +36,7 @@ import Foundation
 ///
 /// References: Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*,
 /// ICLR 2020; https://pytorch.org/docs/stable/generated/torch.optim.RAdam.html
-public final class RAdam<Scalar: TensorScalar>: Optimizer {
+public final class RAdam<Scalar: TensorScalar>: PerParameterOptimizer {
     /// RAdam's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -57,17 +57,11 @@ public final class RAdam<Scalar: TensorScalar>: Optimizer {
             lr: Double = 1e-3, betas: Betas = Betas(0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
             decoupledWeightDecay: Bool = false, maximize: Bool = false, foreach: Bool? = nil
         ) {
-            self.lr = lr
-            self.betas = betas
-            self.eps = eps
-            self.weightDecay = weightDecay
-            self.decoupledWeightDecay = decoupledWeightDecay
-            self.maximize = maximize
-            self.foreach = foreach
+            (self.lr, self.betas, self.eps, self.weightDecay) = (lr, betas, eps, weightDecay)
+            (self.decoupledWeightDecay, self.maximize, self.foreach) = (decoupledWeightDecay, maximize, foreach)
         }
 
         public typealias TorchKey = CodingKeys
-
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, betas, eps, maximize, foreach, capturable, differentiable
             case weightDecay = "weight_decay"
@@ -75,64 +69,21 @@ public final class RAdam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: torch's `step`, `exp_avg`, `exp_avg_sq`.
-    public struct State: ParameterState {
-        public var step: Double
-        public var expAvg: [Scalar]
-        public var expAvgSq: [Scalar]
-        public let shape: [Int]
-
-        static var keys: [String] { ["step", "exp_avg", "exp_avg_sq"] }
-
-        init(_ parameter: Parameter<Scalar>) {
-            shape = parameter.shape
-            step = 0
-            expAvg = zeros(like: parameter)
-            expAvgSq = expAvg
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["step": .scalar(step), "exp_avg": .tensor(shape: shape, values: expAvg),
-             "exp_avg_sq": .tensor(shape: shape, values: expAvgSq)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            let entries = try TorchStateEntries(torchState, shape: parameterShape, optimizer: "RAdam", keys: Self.keys)
-            step = try entries.number("step")
-            expAvg = try entries.tensor("exp_avg")
-            expAvgSq = try entries.tensor("exp_avg_sq")
-            shape = parameterShape
+    /// A parameter's state: torch's `step`, `exp_avg` (`m`), `exp_avg_sq` (`v`).
+    public struct State: TorchState {
+        public var step = 0.0
+        public var expAvg: [Scalar] = []
+        public var expAvgSq: [Scalar] = []
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .tensor("exp_avg", \.expAvg), .tensor("exp_avg_sq", \.expAvgSq)]
         }
     }
 
     public static var torchName: String { "RAdam" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability whose kernels are reproduced: whether they use FMA.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
-        eps: Double = Options().eps, weightDecay: Double = Options().weightDecay,
-        decoupledWeightDecay: Bool = Options().decoupledWeightDecay, maximize: Bool = Options().maximize,
-        foreach: Bool? = nil
-    ) throws {
-        let options = Options(
-            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay,
-            maximize: maximize, foreach: foreach)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/radam.py`).
     public static func validate(_ options: Options) throws {
@@ -140,10 +91,8 @@ public final class RAdam<Scalar: TensorScalar>: Optimizer {
         try TorchCheck.nonNegative(options.eps, "epsilon value")
         try TorchCheck.betas(options.betas)
         try TorchCheck.nonNegative(options.weightDecay, "weight_decay value")
-        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+        try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
-
-    public static func stateKeys(for options: Options) -> [String] { State.keys }
 
     /// The scalar coefficients of one step, in Python floats as torch computes them.
     struct Coefficients {
@@ -163,55 +112,43 @@ public final class RAdam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        let fma = cpuCapability.hasFMA
-        let (lr, wd) = (o.lr, o.weightDecay)
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
+        let (lr, wd, fma) = (o.lr, o.weightDecay, p.fma)
         let (lerpWeight, b2, oneMinusB2, eps) = (Scalar(1 - o.betas.beta1), Scalar(o.betas.beta2), Scalar(1 - o.betas.beta2), Scalar(o.eps))
         let (decay, l2) = (Scalar(1 - lr * wd), Scalar(wd))
         let multiTensor = o.foreach == true
-        forEachParameterWithGradient(in: group, newState: State.init) { parameter, grad, state in
-            state.step = torchStepIncrement(state.step)
-            let k = Coefficients(o, step: state.step)
-            // for-loop path
-            let (biasCorrection1, learningRate) = (Scalar(k.biasCorrection1), Scalar(lr))
-            let (rect, biasCorrection2Sqrt) = (Scalar(k.rect ?? 0), Scalar(k.biasCorrection2Sqrt))
-            // foreach path: rect_step_size = sqrt(bc2) * (lr * rect / bc1) * -1, unrect_step_size = (lr * unrect / bc1) * -1
-            let rectStepSize = Scalar(k.biasCorrection2Sqrt * (lr * (k.rect ?? 0) / k.biasCorrection1) * -1)
-            let unrectStepSize = Scalar((lr * (k.rect == nil ? 1.0 : 0) / k.biasCorrection1) * -1)
-            for i in 0..<parameter.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                if wd != 0 {
-                    if o.decoupledWeightDecay {
-                        parameter.value[i] = parameter.value[i] * decay                      // param.mul_(1 - lr * wd)
-                    } else {
-                        g = TorchOps.fusedMultiplyAdd(parameter.value[i], l2, g, fma)       // grad.add(param, alpha=wd)
-                    }
+        let k = Coefficients(o, step: p.step)
+        // for-loop path
+        let (biasCorrection1, learningRate) = (Scalar(k.biasCorrection1), Scalar(lr))
+        let (rect, biasCorrection2Sqrt) = (Scalar(k.rect ?? 0), Scalar(k.biasCorrection2Sqrt))
+        // foreach path: rect_step_size = sqrt(bc2) * (lr * rect / bc1) * -1, unrect_step_size = (lr * unrect / bc1) * -1
+        let rectStepSize = Scalar(k.biasCorrection2Sqrt * (lr * (k.rect ?? 0) / k.biasCorrection1) * -1)
+        let unrectStepSize = Scalar((lr * (k.rect == nil ? 1.0 : 0) / k.biasCorrection1) * -1)
+        for i in p.indices {
+            var g = o.maximize ? -p.grad[i] : p.grad[i]
+            if wd != 0 {
+                if o.decoupledWeightDecay {
+                    p.value[i] = p.value[i] * decay                                              // param.mul_(1 - lr * wd)
+                } else {
+                    g = TorchOps.fusedMultiplyAdd(p.value[i], l2, g, fma)                       // grad.add(param, alpha=wd)
                 }
-                let m = TorchOps.lerp(state.expAvg[i], g, lerpWeight, fused: fma)        // exp_avg.lerp_(grad, 1 - beta1)
-                state.expAvg[i] = m
-                let v = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, state.expAvgSq[i] * b2, fma)  // mul_(beta2).addcmul_(g, g, 1 - beta2)
-                state.expAvgSq[i] = v
-                if multiTensor {
-                    let buffer = 1 / ((v.squareRoot() + eps) / rectStepSize) + unrectStepSize   // sqrt, add_ eps, div_, reciprocal_, add_
-                    parameter.value[i] = TorchOps.fusedMultiplyAdd(m, buffer, parameter.value[i], fma)  // addcmul_(params, exp_avgs, buffer)
-                    continue
-                }
-                let corrected = m / biasCorrection1                                      // exp_avg / bias_correction1
-                var update = corrected * learningRate                                   // ... * lr
-                if k.rect != nil {
-                    let adaptive = 1 / (v.squareRoot() + eps) * biasCorrection2Sqrt      // bc2 ** 0.5 / (sqrt(v) + eps)
-                    update = update * adaptive * rect                                    // ... * adaptive_lr * rect
-                }
-                parameter.value[i] = parameter.value[i] - update                         // param.add_(update, alpha=-1.0)
             }
+            let m = TorchOps.lerp(p.state.expAvg[i], g, lerpWeight, fused: fma)              // exp_avg.lerp_(grad, 1 - beta1)
+            p.state.expAvg[i] = m
+            let v = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, p.state.expAvgSq[i] * b2, fma)  // mul_(beta2).addcmul_(g, g, 1 - beta2)
+            p.state.expAvgSq[i] = v
+            if multiTensor {
+                let buffer = 1 / ((v.squareRoot() + eps) / rectStepSize) + unrectStepSize     // sqrt, add_ eps, div_, reciprocal_, add_
+                p.value[i] = TorchOps.fusedMultiplyAdd(m, buffer, p.value[i], fma)            // addcmul_(params, exp_avgs, buffer)
+                continue
+            }
+            let corrected = m / biasCorrection1                                               // exp_avg / bias_correction1
+            var update = corrected * learningRate                                            // ... * lr
+            if k.rect != nil {
+                let adaptive = 1 / (v.squareRoot() + eps) * biasCorrection2Sqrt               // bc2 ** 0.5 / (sqrt(v) + eps)
+                update = update * adaptive * rect                                             // ... * adaptive_lr * rect
+            }
+            p.value[i] = p.value[i] - update                                                  // param.add_(update, alpha=-1.0)
         }
-    }
-}
-
-extension RAdam: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
     }
 }

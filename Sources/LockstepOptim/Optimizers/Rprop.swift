@@ -28,7 +28,7 @@
 /// References: Riedmiller & Braun, *A Direct Adaptive Method for Faster Backpropagation
 /// Learning: The RPROP Algorithm*, ICNN 1993;
 /// https://pytorch.org/docs/stable/generated/torch.optim.Rprop.html
-public final class Rprop<Scalar: TensorScalar>: Optimizer {
+public final class Rprop<Scalar: TensorScalar>: PerParameterOptimizer {
     /// `etas`: the factors `(η⁻, η⁺)` by which a step size shrinks and grows; torch's
     /// two-element list.
     public struct Etas: Codable, Sendable, Equatable {
@@ -75,75 +75,31 @@ public final class Rprop<Scalar: TensorScalar>: Optimizer {
             lr: Double = 1e-2, etas: Etas = Etas(0.5, 1.2), stepSizes: StepSizes = StepSizes(1e-6, 50), maximize: Bool = false,
             foreach: Bool? = nil
         ) {
-            self.lr = lr
-            self.etas = etas
-            self.stepSizes = stepSizes
-            self.maximize = maximize
-            self.foreach = foreach
+            (self.lr, self.etas, self.stepSizes, self.maximize, self.foreach) = (lr, etas, stepSizes, maximize, foreach)
         }
 
         public typealias TorchKey = CodingKeys
-
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case lr, etas, maximize, foreach, capturable, differentiable
             case stepSizes = "step_sizes"
         }
     }
 
-    /// A parameter's state: torch's `step`, `prev`, `step_size`.
-    public struct State: ParameterState {
-        public var step: Double
-        public var prev: [Scalar]
-        public var stepSize: [Scalar]
-        public let shape: [Int]
-
-        static var keys: [String] { ["step", "prev", "step_size"] }
-
-        init(_ parameter: Parameter<Scalar>, lr: Double) {
-            shape = parameter.shape
-            step = 0
-            prev = zeros(like: parameter)
-            stepSize = [Scalar](repeating: Scalar(lr), count: parameter.count)  // torch.full_like(grad, lr)
-        }
-
-        public var torchState: [String: StateValue<Scalar>] {
-            ["step": .scalar(step), "prev": .tensor(shape: shape, values: prev),
-             "step_size": .tensor(shape: shape, values: stepSize)]
-        }
-
-        public init(torchState: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
-            let entries = try TorchStateEntries(torchState, shape: parameterShape, optimizer: "Rprop", keys: Self.keys)
-            step = try entries.number("step")
-            prev = try entries.tensor("prev")
-            stepSize = try entries.tensor("step_size")
-            shape = parameterShape
+    /// A parameter's state: torch's `step`, `prev` (`g′`), `step_size` (`s`).
+    public struct State: TorchState {
+        public var step = 0.0
+        public var prev: [Scalar] = []
+        public var stepSize: [Scalar] = []
+        public init() {}
+        public static var layout: [StateEntry<Self, Scalar>] {
+            [.step(\.step), .tensor("prev", \.prev), .tensor("step_size", \.stepSize)]
         }
     }
 
     public static var torchName: String { "Rprop" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-    /// The CPU capability torch ran with; Rprop's arithmetic does not depend on it.
-    public var cpuCapability: TorchCPUCapability
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(
-        groups: [ParamGroup<Options, Scalar>], defaults: Options = Options(), cpuCapability: TorchCPUCapability = .avx512
-    ) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        self.cpuCapability = cpuCapability
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, etas: Etas = Options().etas,
-        stepSizes: StepSizes = Options().stepSizes, maximize: Bool = Options().maximize
-    ) throws {
-        let options = Options(lr: lr, etas: etas, stepSizes: stepSizes, maximize: maximize)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/rprop.py`).
     public static func validate(_ options: Options) throws {
@@ -152,39 +108,33 @@ public final class Rprop<Scalar: TensorScalar>: Optimizer {
             throw OptimizerError(
                 .valueError, "Invalid eta values: \(pythonRepr(options.etas.minus)), \(pythonRepr(options.etas.plus))")
         }
-        try rejectNonCPUPaths(capturable: options.capturable, differentiable: options.differentiable)
+        try TorchCheck.cpuPathsOnly(capturable: options.capturable, differentiable: options.differentiable)
     }
 
-    public static func stateKeys(for options: Options) -> [String] { State.keys }
+    public func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
+        var state = State.zeros(parameterShape: parameter.shape)
+        state.stepSize = [Scalar](repeating: Scalar(options.lr), count: parameter.count)  // torch.full_like(grad, lr)
+        return state
+    }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
+    /// Rprop's arithmetic does not depend on the CPU capability: no multiply-add.
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
         let (etaMinus, etaPlus) = (Scalar(o.etas.minus), Scalar(o.etas.plus))
         let (lowest, highest) = (Scalar(o.stepSizes.min), Scalar(o.stepSizes.max))
-        forEachParameterWithGradient(in: group, newState: { State($0, lr: o.lr) }) { parameter, grad, state in
-            state.step = torchStepIncrement(state.step)
-            for i in 0..<parameter.count {
-                var g = o.maximize ? -grad[i] : grad[i]
-                let product = g * state.prev[i]                                   // grad.mul(prev).sign()
-                let factor: Scalar = product > 0 ? etaPlus : product < 0 ? etaMinus : 1   // torch.sign(NaN) is 0 on CPU
-                let stepSize = state.stepSize[i] * factor                         // step_size.mul_(sign)
-                state.stepSize[i] = Swift.min(Swift.max(stepSize, lowest), highest)   //   .clamp_(min, max)
-                if factor == etaMinus { g = 0 }                                   // grad[sign.eq(etaminus)] = 0
-                parameter.value[i] = parameter.value[i] - Self.sign(g) * state.stepSize[i]  // addcmul_(grad.sign(), step_size, value=-1)
-                state.prev[i] = g                                                 // prev.copy_(grad)
-            }
+        for i in p.indices {
+            var g = o.maximize ? -p.grad[i] : p.grad[i]
+            let product = g * p.state.prev[i]                                     // grad.mul(prev).sign()
+            let factor: Scalar = product > 0 ? etaPlus : product < 0 ? etaMinus : 1   // torch.sign(NaN) is 0 on CPU
+            let stepSize = p.state.stepSize[i] * factor                           // step_size.mul_(sign)
+            p.state.stepSize[i] = Swift.min(Swift.max(stepSize, lowest), highest)     //   .clamp_(min, max)
+            if factor == etaMinus { g = 0 }                                       // grad[sign.eq(etaminus)] = 0
+            p.value[i] = p.value[i] - Self.sign(g) * p.state.stepSize[i]          // addcmul_(grad.sign(), step_size, value=-1)
+            p.state.prev[i] = g                                                   // prev.copy_(grad)
         }
     }
 
     /// `torch.sign`: −1, 0 or 1.
     private static func sign(_ x: Scalar) -> Scalar { x > 0 ? 1 : x < 0 ? -1 : 0 }
-}
-
-extension Rprop: TorchConstructible, CPUCapabilityDependent {
-    public static var standardDefaults: Options { Options() }
-    public convenience init(groups: [ParamGroup<Options, Scalar>], defaults: Options) throws {
-        try self.init(groups: groups, defaults: defaults, cpuCapability: .avx512)
-    }
 }
 
 /// Decodes torch's two-element list (a Python tuple such as `etas`).

@@ -33,7 +33,7 @@ import Foundation
 ///
 /// References: Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015;
 /// https://pytorch.org/docs/stable/generated/torch.optim.SparseAdam.html
-public final class SparseAdam<Scalar: TensorScalar>: Optimizer {
+public final class SparseAdam<Scalar: TensorScalar>: PerParameterOptimizer {
     /// SparseAdam's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -55,82 +55,50 @@ public final class SparseAdam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
-    /// A parameter's state: `step`, `exp_avg`, `exp_avg_sq`.
+    /// A parameter's state: `step` (a Python int), `exp_avg`, `exp_avg_sq`.
     public typealias State = AdamMomentsState<Scalar>
 
     public static var torchName: String { "SparseAdam" }
-    public let defaults: Options
-    public var storage = OptimizerStorage<Options, State>()
-
-    /// Creates the optimizer over `groups`; each group's options default to `defaults`.
-    public init(groups: [ParamGroup<Options, Scalar>], defaults: Options = Options()) throws {
-        try Self.validate(defaults)
-        self.defaults = defaults
-        try initializeGroups(groups)
-    }
-
-    /// Creates the optimizer over one group of `params` with the given hyperparameters.
-    public convenience init(
-        _ params: [Parameter<Scalar>], lr: Double = Options().lr, betas: Betas = Options().betas,
-        eps: Double = Options().eps, maximize: Bool = Options().maximize
-    ) throws {
-        let options = Options(lr: lr, betas: betas, eps: eps, maximize: maximize)
-        try self.init(groups: [ParamGroup(params: params, options: options)], defaults: options)
-    }
+    public static var standardDefaults: Options { Options() }
+    public var storage: OptimizerStorage<Options, State>
+    public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
 
     /// torch's checks, in torch's order and words (`torch/optim/sparse_adam.py`).
     public static func validate(_ o: Options) throws {
         guard 0.0 < o.lr else { throw OptimizerError(.valueError, "Invalid learning rate: \(pythonRepr(o.lr))") }
         guard 0.0 < o.eps else { throw OptimizerError(.valueError, "Invalid epsilon value: \(pythonRepr(o.eps))") }
-        guard 0.0 <= o.betas.beta1, o.betas.beta1 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter at index 0: \(pythonRepr(o.betas.beta1))")
-        }
-        guard 0.0 <= o.betas.beta2, o.betas.beta2 < 1.0 else {
-            throw OptimizerError(.valueError, "Invalid beta parameter at index 1: \(pythonRepr(o.betas.beta2))")
-        }
+        try TorchCheck.betas(o.betas)
     }
 
-    public static func stateKeys(for options: Options) -> [String] { ["step", "exp_avg", "exp_avg_sq"] }
+    /// SparseAdam reads the entries each gradient holds (``ParameterStep/sparseMask``).
+    public static func sparseGradients(_ options: Options) -> SparseGradients { .accepted }
 
-    public func update(_ group: ParamGroup<Options, Scalar>) throws {
-        let o = group.options
-        for parameter in group.params {
-            guard let grad = parameter.grad else { continue }
-            guard let held = parameter.sparseGradMask else {
-                throw OptimizerError(.runtimeError, "SparseAdam does not support dense gradients, please consider Adam instead")
-            }
-            withState(of: parameter) { stored in
-                var state = stored ?? State(shape: parameter.shape)
-                stored = nil  // keep one reference, so the arrays are updated in place
-                state.step += 1
-                Self.step(param: &parameter.value, grad: grad, held: held, state: &state, options: o)
-                stored = state
-            }
+    /// torch's check that every gradient is sparse, before anything changes (torch raises
+    /// after counting the steps of the group's parameters before the dense one).
+    public func prepare(_ group: ParamGroup<Options, Scalar>, updating parameters: [Parameter<Scalar>]) throws {
+        if parameters.contains(where: { $0.sparseGradMask == nil }) {
+            throw OptimizerError(.runtimeError, "SparseAdam does not support dense gradients, please consider Adam instead")
         }
     }
 
     /// `sparse_adam`'s body for one parameter, on the held entries only.
-    private static func step(param: inout [Scalar], grad: [Scalar], held: [Bool], state: inout State, options o: Options) {
-        guard held.contains(true) else { return }  // "Skip update for empty grad"
+    public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
+        guard let held = p.sparseMask, held.contains(true) else { return }  // "Skip update for empty grad"
         let (beta1, beta2) = (o.betas.beta1, o.betas.beta2)
-        let biasCorrection1 = 1 - Foundation.pow(beta1, state.step)     // 1 - beta1 ** step (step an int)
-        let biasCorrection2 = 1 - Foundation.pow(beta2, state.step)
+        let biasCorrection1 = 1 - Foundation.pow(beta1, p.step)          // 1 - beta1 ** step (step an int)
+        let biasCorrection2 = 1 - Foundation.pow(beta2, p.step)
         let stepSize = o.lr * biasCorrection2.squareRoot() / biasCorrection1  // lr * math.sqrt(bc2) / bc1
         let (c1, c2, eps, negativeStepSize) = (Scalar(1 - beta1), Scalar(1 - beta2), Scalar(o.eps), Scalar(-stepSize))
-        for i in param.indices where held[i] {
-            let g = o.maximize ? -grad[i] : grad[i]
-            let (m, v) = (state.expAvg[i], state.expAvgSq[i])
+        for i in p.indices where held[i] {
+            let g = o.maximize ? -p.grad[i] : p.grad[i]
+            let (m, v) = (p.state.expAvg[i], p.state.expAvgSq[i])
             let expAvgUpdate = (g - m) * c1                            // grad_values.sub(old_exp_avg).mul_(1 - beta1)
-            state.expAvg[i] = m + expAvgUpdate                          // exp_avg.add_(make_sparse(...))
+            p.state.expAvg[i] = m + expAvgUpdate                        // exp_avg.add_(make_sparse(...))
             let expAvgSqUpdate = (g * g - v) * c2                       // grad_values.pow(2).sub_(old).mul_(1 - beta2)
-            state.expAvgSq[i] = v + expAvgSqUpdate                      // exp_avg_sq.add_(make_sparse(...))
+            p.state.expAvgSq[i] = v + expAvgSqUpdate                    // exp_avg_sq.add_(make_sparse(...))
             let numer = expAvgUpdate + m                                // exp_avg_update_values.add_(old_exp_avg_values)
             let denom = (expAvgSqUpdate + v).squareRoot() + eps         // .add_(old).sqrt_().add_(eps)
-            param[i] = param[i] + negativeStepSize * (numer / denom)    // param.add_(make_sparse(-step_size * numer.div_(denom)))
+            p.value[i] = p.value[i] + negativeStepSize * (numer / denom)  // param.add_(make_sparse(-step_size * numer.div_(denom)))
         }
     }
-}
-
-extension SparseAdam: TorchConstructible {
-    public static var standardDefaults: Options { Options() }
 }

@@ -4,7 +4,7 @@ import LockstepJSON
 /// What a learning-rate scheduler reads and writes in an optimizer's param groups: each
 /// group's `lr`, and the momentum that ``OneCycleLR`` cycles (`momentum`, or `betas[0]`).
 ///
-/// Every ``TorchConstructible`` optimizer conforms through the default implementation below;
+/// Every ``Optimizer`` conforms through the default implementation below;
 /// the verification harness's type-erased optimizers conform too.
 public protocol SchedulableOptimizer: AnyObject {
     /// The number of param groups.

@@ -79,7 +79,7 @@ struct OptimizerCoreTests {
 
     @Test func aParameterWithoutGradientIsSkippedAndGetsNoState() throws {
         let (a, b) = (Parameter<Float>([1, 2, 3]), Parameter<Float>([4, 5]))
-        let optimizer = try AdamW([a, b], lr: 0.1)
+        let optimizer = try AdamW([a, b], .init(lr: 0.1, weightDecay: 1e-2))
         try a.setGrad([1, -1, 0.5])
         try optimizer.step()
         #expect(b.value == [4, 5])
@@ -100,7 +100,7 @@ struct OptimizerCoreTests {
 
     @Test func stepWithClosureCallsItOnceAndReturnsItsLoss() throws {
         let p = Parameter<Double>([1, 2])
-        let optimizer = try Adam([p], lr: 0.1)
+        let optimizer = try Adam([p], .init(lr: 0.1))
         var calls = 0
         let loss = try optimizer.step {
             calls += 1
@@ -116,7 +116,7 @@ struct OptimizerCoreTests {
     func stateDictRoundTripContinuesBitIdentically(amsgrad: Bool) throws {
         func make() throws -> (AdamW<Float>, [Parameter<Float>]) {
             let params = [Parameter<Float>([0.5, -1, 2, 0.25]), Parameter<Float>([3, -3])]
-            let optimizer = try AdamW(params, lr: 0.01, amsgrad: amsgrad)
+            let optimizer = try AdamW(params, .init(lr: 0.01, weightDecay: 1e-2, amsgrad: amsgrad))
             return (optimizer, params)
         }
         func run(_ optimizer: AdamW<Float>, _ params: [Parameter<Float>], steps: ClosedRange<Int>) throws {

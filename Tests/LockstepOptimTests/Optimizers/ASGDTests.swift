@@ -14,14 +14,15 @@ struct ASGDTests {
     }
 
     @Test func keepsTheOptimizerLaws() throws {
-        try OptimizerLaws.all({ try ASGD($0, t0: 2, weightDecay: 0.1) }, { try ASGD($0, lambd: 1e-2, t0: 2, foreach: true) })
+        try OptimizerLaws.all(
+            { try ASGD($0, .init(t0: 2, weightDecay: 0.1)) }, { try ASGD($0, .init(lambd: 1e-2, t0: 2, foreach: true)) })
     }
 
     /// Step 1 from the initial state (η = γ, μ = 1): θ ← θ(1 − λγ) − γg, ā ← θ, and η, μ
     /// become float32 values.
     @Test func firstStepByHand() throws {
         let p = Parameter<Double>([1, -2])
-        let optimizer = try ASGD([p], lr: 0.5, lambd: 0.1, t0: 0)
+        let optimizer = try ASGD([p], .init(lr: 0.5, lambd: 0.1, t0: 0))
         try p.setGrad([0.3, -4])
         try optimizer.step()
         let eta = Double(Float(0.5))

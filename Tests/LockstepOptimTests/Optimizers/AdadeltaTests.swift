@@ -14,13 +14,13 @@ struct AdadeltaTests {
     }
 
     @Test func keepsTheOptimizerLaws() throws {
-        try OptimizerLaws.all({ try Adadelta($0, weightDecay: 0.1) }, { try Adadelta($0, rho: 0.5) })
+        try OptimizerLaws.all({ try Adadelta($0, .init(weightDecay: 0.1)) }, { try Adadelta($0, .init(rho: 0.5)) })
     }
 
     /// Step 1 from zero state: v = (1 − ρ)g², Δ = √ε / √(v + ε) · g, θ ← θ − γΔ.
     @Test func firstStepByHand() throws {
         let p = Parameter<Double>([1, -2])
-        let optimizer = try Adadelta([p], lr: 0.5)
+        let optimizer = try Adadelta([p], .init(lr: 0.5))
         try p.setGrad([0.3, -4])
         try optimizer.step()
         let expected = zip([1.0, -2], [0.3, -4]).map { theta, g in

@@ -52,16 +52,17 @@ struct AdafactorTests {
 
     @Test func stateDictRoundTripsAndRejectsForeignKeys() throws {
         let (w, b) = (try Parameter<Double>(shape: [3, 2], value: [1, 2, 3, 4, 5, 6]), Parameter<Double>([1, -1]))
-        let optimizer = try Adafactor([w, b], weightDecay: 0.1)
+        let optimizer = try Adafactor([w, b], .init(weightDecay: 0.1))
         for step in 1...3 {
             try w.setGrad(gradient(6, step: step))
             try b.setGrad(gradient(2, step: step, seed: 5))
             try optimizer.step()
         }
         let saved = optimizer.stateDict()
-        let twin = try Adafactor([Parameter<Double>([0, 0, 0, 0, 0, 0]), Parameter<Double>([0, 0])], weightDecay: 0.1)
+        let twin = try Adafactor([Parameter<Double>([0, 0, 0, 0, 0, 0]), Parameter<Double>([0, 0])], .init(weightDecay: 0.1))
         #expect(throws: OptimizerError.self) { try twin.loadStateDict(saved) }  // shapes differ: [6] is not factored
-        let same = try Adafactor([try Parameter<Double>(shape: [3, 2], value: w.value), Parameter<Double>(b.value)], weightDecay: 0.1)
+        let same = try Adafactor(
+            [try Parameter<Double>(shape: [3, 2], value: w.value), Parameter<Double>(b.value)], .init(weightDecay: 0.1))
         try same.loadStateDict(saved)
         #expect(same.stateDict() == saved)
         #expect(throws: OptimizerError.self) {

@@ -17,7 +17,7 @@ struct AdagradTests {
 
     @Test func theConstructorGivesEveryParameterStateAndALaterGroupGetsItAtItsFirstStep() throws {
         let (a, b) = (Parameter<Float>([1, 2]), Parameter<Float>([3]))
-        let optimizer = try Adagrad([a], initialAccumulatorValue: 0.25)
+        let optimizer = try Adagrad([a], .init(initialAccumulatorValue: 0.25))
         #expect(optimizer.state(of: a) == ["step": .scalar(0), "sum": .tensor(shape: [2], values: [0.25, 0.25])])
         // A later group's own initial_accumulator_value is ignored: torch takes self.defaults'.
         var options = optimizer.defaults
@@ -35,7 +35,7 @@ struct AdagradTests {
     @Test(arguments: [false, true])
     func firstStepDividesByTheRootOfTheAccumulatedSquares(fused: Bool) throws {
         let p = Parameter<Double>([1, -1])
-        let optimizer = try Adagrad([p], lr: 0.5, initialAccumulatorValue: 16, eps: 0, fused: fused)
+        let optimizer = try Adagrad([p], .init(lr: 0.5, initialAccumulatorValue: 16, eps: 0, fused: fused))
         try p.setGrad([3, -4])
         try optimizer.step()
         // s = 16 + g² = [25, 32]; θ − 0.5·g/√s
@@ -45,7 +45,7 @@ struct AdagradTests {
 
     @Test func weightDecayAndMaximizeChangeTheGradient() throws {
         let p = Parameter<Double>([2])
-        let optimizer = try Adagrad([p], lr: 1, weightDecay: 0.5, eps: 0, maximize: true)
+        let optimizer = try Adagrad([p], .init(lr: 1, weightDecay: 0.5, eps: 0, maximize: true))
         try p.setGrad([-4])
         try optimizer.step()
         // g = 4 + 0.5·2 = 5; s = 25; θ = 2 − 5/5
@@ -59,7 +59,7 @@ struct AdagradTests {
     func learningRateDecaysWithTheStep(fused: Bool, capability: TorchCPUCapability) throws {
         let (lr, lrDecay) = (0.05, 0.01)
         let p = Parameter<Double>([1])
-        let optimizer = try Adagrad([p], lr: lr, lrDecay: lrDecay, eps: 0, fused: fused)
+        let optimizer = try Adagrad([p], .init(lr: lr, lrDecay: lrDecay, eps: 0, fused: fused))
         optimizer.cpuCapability = capability
         var expected = 1.0
         for step in 1...40 {
@@ -91,7 +91,7 @@ struct AdagradTests {
     @Test func stateDictRoundTripContinuesBitIdentically() throws {
         let (second, secondParams) = try expectStateDictRoundTrip {
             let params = [Parameter<Float>([0.5, -1, 2, 0.25]), Parameter<Float>([3, -3])]
-            return (try Adagrad(params, lr: 0.05, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1), params)
+            return (try Adagrad(params, .init(lr: 0.05, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1)), params)
         }
         #expect(throws: OptimizerError(.keyError, "'step'")) {
             try second.setState(["sum": .tensor(shape: [2], values: [0, 0])], of: secondParams[1])

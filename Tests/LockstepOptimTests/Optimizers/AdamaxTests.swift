@@ -14,13 +14,13 @@ struct AdamaxTests {
     }
 
     @Test func keepsTheOptimizerLaws() throws {
-        try OptimizerLaws.all({ try Adamax($0, weightDecay: 0.1) }, { try Adamax($0, maximize: true) })
+        try OptimizerLaws.all({ try Adamax($0, .init(weightDecay: 0.1)) }, { try Adamax($0, .init(maximize: true)) })
     }
 
     /// Step 1 from zero state: m = (1 − β₁)g, u = |g| + ε, θ ← θ − γ/(1 − β₁) · m/u.
     @Test func firstStepByHand() throws {
         let p = Parameter<Double>([1, -2])
-        let optimizer = try Adamax([p], lr: 0.1)
+        let optimizer = try Adamax([p], .init(lr: 0.1))
         try p.setGrad([0.3, -4])
         try optimizer.step()
         let expected = zip([1.0, -2], [0.3, -4]).map { (theta: Double, g: Double) -> Double in

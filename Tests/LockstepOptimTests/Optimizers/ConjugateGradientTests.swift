@@ -54,7 +54,7 @@ struct ConjugateGradientTests {
     /// loss 2.5, x = (0.6666666666666667, 1.3333333333333335), t = 1/3, d = (−1, −2).
     @Test func aHandCheckedFirstIteration() throws {
         let x = Parameter<Double>([1, 2])
-        let optimizer = try ConjugateGradient([x], maxIter: 1)
+        let optimizer = try ConjugateGradient([x], .init(maxIter: 1))
         let f = Quadratic(a: [[1, 0], [0, 1]], b: [0, 0], params: [x])
         #expect(try optimizer.step(closure: f.closure) == 2.5)
         #expect(f.calls == 1)
@@ -71,7 +71,8 @@ struct ConjugateGradientTests {
     @Test func maximizeFollowsTheNegatedObjective() throws {
         let (x, y) = (Parameter<Double>([1, -2, 0.5]), Parameter<Double>([1, -2, 0.5]))
         let a: [[Double]] = [[3, 1, 0], [1, 2, 0.5], [0, 0.5, 1]]
-        let (minimizer, maximizer) = (try ConjugateGradient([x], lineSearchFn: .strongWolfe), try ConjugateGradient([y], lineSearchFn: .strongWolfe, maximize: true))
+        let minimizer = try ConjugateGradient([x], .init(lineSearchFn: .strongWolfe))
+        let maximizer = try ConjugateGradient([y], .init(lineSearchFn: .strongWolfe, maximize: true))
         let f = Quadratic(a: a, b: [1, -1, 2], params: [x])
         let g = Quadratic(a: a.map { $0.map { -$0 } }, b: [-1, 1, -2], params: [y])
         for _ in 0..<2 {
@@ -86,7 +87,7 @@ struct ConjugateGradientTests {
             let f = Quadratic(a: [[3, 1, 0], [1, 2, 0.5], [0, 0.5, 1]], b: [1, -1, 2], params: [x])
             for _ in 0..<steps { _ = try optimizer.step(closure: f.closure) }
         }
-        let make = { (x: Parameter<Double>) in try ConjugateGradient([x], maxIter: 1, beta: .hestenesStiefel, lineSearchFn: .strongWolfe) }
+        let make = { (x: Parameter<Double>) in try ConjugateGradient([x], .init(maxIter: 1, beta: .hestenesStiefel, lineSearchFn: .strongWolfe)) }
         let (x, y) = (Parameter<Double>([1, 1, 1]), Parameter<Double>([1, 1, 1]))
         let (a, b) = (try make(x), try make(y))
         try run(x, a, steps: 2)

@@ -49,7 +49,7 @@ struct LBFGSTests {
     }
 
     @Test func validationIsTorchs() {
-        #expect(throws: OptimizerError(.valueError, "Invalid learning rate: -1.0")) { try LBFGS<Float>([Parameter([1])], lr: -1) }
+        #expect(throws: OptimizerError(.valueError, "Invalid learning rate: -1.0")) { try LBFGS<Float>([Parameter([1])], .init(lr: -1)) }
         #expect(throws: OptimizerError(.valueError, "LBFGS doesn't support per-parameter options (parameter groups)")) {
             try LBFGS<Float>(groups: [
                 ParamGroup(params: [Parameter([1])], options: .init()), ParamGroup(params: [Parameter([2])], options: .init()),
@@ -69,16 +69,25 @@ struct LBFGSTests {
 
     @Test func anUnsupportedLineSearchFailsInStep() throws {
         let x = Parameter<Double>([1, 2])
-        let optimizer = try LBFGS([x], lineSearchFn: .unsupported("armijo"))
+        let optimizer = try LBFGS([x], .init(lineSearchFn: .unsupported("armijo")))
         let f = Quadratic(a: [[1, 0], [0, 1]], b: [0, 0], params: [x])
         #expect(throws: OptimizerError(.runtimeError, "only 'strong_wolfe' is supported")) { try optimizer.step(closure: f.closure) }
+    }
+
+    /// `history_size = 0` is accepted by torch's constructor; its second iteration pops from
+    /// the empty history: `IndexError`, not a crash (checked in torch 2.15).
+    @Test func historySizeZeroIsTorchsIndexError() throws {
+        let x = Parameter<Double>([1, 2])
+        let optimizer = try LBFGS([x], .init(maxIter: 3, historySize: 0))
+        let f = Quadratic(a: [[2, 0], [0, 1]], b: [0, 0], params: [x])
+        #expect(throws: OptimizerError(.indexError, "pop from empty list")) { try optimizer.step(closure: f.closure) }
     }
 
     /// f = ½‖x‖² from (1, 2): g = (1, 2), d = −g, t = min(1, 1/‖g‖₁) = 1/3, x ← x + t·d.
     @Test(arguments: [false, true])
     func aHandCheckedFirstIteration(maximize: Bool) throws {
         let x = Parameter<Double>([1, 2])
-        let optimizer = try LBFGS([x], maxIter: 1, maximize: maximize)
+        let optimizer = try LBFGS([x], .init(maxIter: 1, maximize: maximize))
         // Maximizing −f is minimizing f.
         let f = Quadratic(a: maximize ? [[-1, 0], [0, -1]] : [[1, 0], [0, 1]], b: [0, 0], params: [x])
         let loss = try optimizer.step(closure: f.closure)
@@ -98,7 +107,7 @@ struct LBFGSTests {
     /// having called the closure six times (torch 2.15, float64).
     @Test func strongWolfeOnA2DQuadraticStopsWhereTorchStops() throws {
         let x = Parameter<Double>([0, 0])
-        let optimizer = try LBFGS([x], lineSearchFn: .strongWolfe)
+        let optimizer = try LBFGS([x], .init(lineSearchFn: .strongWolfe))
         let f = Quadratic(a: [[3, 1], [1, 2]], b: [1, 1], params: [x])
         _ = try optimizer.step(closure: f.closure)
         #expect(abs(x.value[0] - 0.20000013828189847) < 1e-15 && abs(x.value[1] - 0.4000000945114288) < 1e-15)
@@ -113,7 +122,7 @@ struct LBFGSTests {
 
     @Test func theStateLivesOnTheFirstParameterUnderTorchsKeys() throws {
         let (w, b) = (try Parameter<Float>(shape: [1, 2], value: [1, 0]), Parameter<Float>([3, -1]))
-        let optimizer = try LBFGS([w, b], maxIter: 4, historySize: 3)
+        let optimizer = try LBFGS([w, b], .init(maxIter: 4, historySize: 3))
         let f = Quadratic<Float>(
             a: [[4, 1, 0, 0], [1, 3, 0, 0], [0, 0, 2, 0.5], [0, 0, 0.5, 1]], b: [1, 2, 3, 4], params: [w, b])
         _ = try optimizer.step(closure: f.closure)
@@ -131,11 +140,11 @@ struct LBFGSTests {
             for _ in 0..<steps { _ = try optimizer.step(closure: f.closure) }
         }
         let (x, y) = (Parameter<Double>([1, 1, 1]), Parameter<Double>([1, 1, 1]))
-        let (a, b) = (try LBFGS([x], maxIter: 1, historySize: 2), try LBFGS([y], maxIter: 1, historySize: 2))
+        let (a, b) = (try LBFGS([x], .init(maxIter: 1, historySize: 2)), try LBFGS([y], .init(maxIter: 1, historySize: 2)))
         try run(x, a, steps: 3)
         try run(y, b, steps: 3)
         let copy = Parameter<Double>(x.value)
-        let restored = try LBFGS([copy], maxIter: 1, historySize: 2)
+        let restored = try LBFGS([copy], .init(maxIter: 1, historySize: 2))
         try restored.loadStateDict(a.stateDict())
         try run(copy, restored, steps: 2)
         try run(y, b, steps: 2)

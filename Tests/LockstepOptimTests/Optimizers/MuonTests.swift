@@ -47,7 +47,7 @@ struct MuonTests {
     /// G ← bf16(b + c), X ← bf16(a + G); θ ← θ(1 − γλ) − γX.
     @Test func firstStepByHand() throws {
         let p = try Parameter<Float>(shape: [1, 1], value: [0.5])
-        let optimizer = try Muon([p], lr: 0.1, nsSteps: 1)
+        let optimizer = try Muon([p], .init(lr: 0.1, nsSteps: 1))
         try p.setGrad([2])
         try optimizer.step()
         let gramUpdate = BFloat16.round(Float(-4.7750) + Float(2.0315))
@@ -58,10 +58,10 @@ struct MuonTests {
 
     @Test func stateRoundTrips() throws {
         let w = try Parameter<Double>(shape: [2, 3], value: [1, 2, 3, 4, 5, 6])
-        let optimizer = try Muon([w], lr: 0.02)
+        let optimizer = try Muon([w], .init(lr: 0.02))
         try w.setGrad(gradient(6, step: 1))
         try optimizer.step()
-        let twin = try Muon([try Parameter<Double>(shape: [2, 3], value: w.value)], lr: 0.02)
+        let twin = try Muon([try Parameter<Double>(shape: [2, 3], value: w.value)], .init(lr: 0.02))
         try twin.loadStateDict(optimizer.stateDict())
         #expect(twin.stateDict() == optimizer.stateDict())
         #expect(throws: OptimizerError.self) { try twin.setState(["step": .scalar(1)], of: twin.parameters[0]) }
@@ -83,10 +83,10 @@ struct MuonTests {
         let p = try Parameter<Float>(shape: [2, 2], value: [1, 0, 0, 1])
         try p.setGrad([1, 0, 0, 1])
         #expect(throws: OptimizerError(.valueError, "Number of steps must be less than 100 for computational efficiency")) {
-            try Muon([p], nsSteps: 100).step()
+            try Muon([p], .init(nsSteps: 100)).step()
         }
         #expect(throws: OptimizerError(.valueError, "Coefficients must be a tuple of exactly 3 values")) {
-            try Muon([p], nsCoefficients: [1, 2]).step()
+            try Muon([p], .init(nsCoefficients: [1, 2])).step()
         }
     }
 }

@@ -16,14 +16,15 @@ struct NAdamTests {
 
     @Test func keepsTheOptimizerLaws() throws {
         try OptimizerLaws.all(
-            { try NAdam($0, weightDecay: 0.1, decoupledWeightDecay: true) }, { try NAdam($0, weightDecay: 0.1, foreach: true) })
+            { try NAdam($0, .init(weightDecay: 0.1, decoupledWeightDecay: true)) },
+            { try NAdam($0, .init(weightDecay: 0.1, foreach: true)) })
     }
 
     /// Step 1 from zero state, in Double: μ₁ = β₁(1 − ½·0.96^ψ), Π = μ₁ (rounded to float32),
     /// m = (1 − β₁)g, d = √(v / (1 − β₂)) + ε = |g| + ε.
     @Test func firstStepByHand() throws {
         let p = Parameter<Double>([1, -2])
-        let optimizer = try NAdam([p], lr: 0.1)
+        let optimizer = try NAdam([p], .init(lr: 0.1))
         try p.setGrad([0.3, -4])
         try optimizer.step()
         let mu = 0.9 * (1 - 0.5 * pow(0.96, 0.004)), muNext = 0.9 * (1 - 0.5 * pow(0.96, 0.008))

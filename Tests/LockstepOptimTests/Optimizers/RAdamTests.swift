@@ -16,7 +16,8 @@ struct RAdamTests {
 
     @Test func keepsTheOptimizerLaws() throws {
         try OptimizerLaws.all(
-            { try RAdam($0, weightDecay: 0.1, decoupledWeightDecay: true) }, { try RAdam($0, weightDecay: 0.1, foreach: true) })
+            { try RAdam($0, .init(weightDecay: 0.1, decoupledWeightDecay: true)) },
+            { try RAdam($0, .init(weightDecay: 0.1, foreach: true)) })
     }
 
     /// The variance is rectified from the first step with ρₜ > 5: step 6 for β₂ = 0.999.
@@ -29,7 +30,7 @@ struct RAdamTests {
     @Test(arguments: [false, true])
     func firstStepByHand(foreach: Bool) throws {
         let p = Parameter<Double>([1, -2])
-        let optimizer = try RAdam([p], lr: 0.1, foreach: foreach)
+        let optimizer = try RAdam([p], .init(lr: 0.1, foreach: foreach))
         try p.setGrad([0.3, -4])
         try optimizer.step()
         #expect(OptimizerLaws.close(p.value, [1 - 0.1 * 0.3, -2 + 0.1 * 4], relative: 1e-15))

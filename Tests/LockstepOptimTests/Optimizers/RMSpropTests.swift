@@ -21,13 +21,13 @@ struct RMSpropTests {
     }
 
     @Test func keepsTheOptimizerLaws() throws {
-        try OptimizerLaws.all({ try RMSprop($0, momentum: 0.9, centered: true) }, { try RMSprop($0, weightDecay: 0.1) })
+        try OptimizerLaws.all({ try RMSprop($0, .init(momentum: 0.9, centered: true)) }, { try RMSprop($0, .init(weightDecay: 0.1)) })
     }
 
     /// Step 1 from zero state: v = (1 − α)g², θ ← θ − γ·g/(√v + ε).
     @Test func firstStepByHand() throws {
         let p = Parameter<Double>([2, -3])
-        let optimizer = try RMSprop([p], lr: 0.1)
+        let optimizer = try RMSprop([p], .init(lr: 0.1))
         try p.setGrad([0.3, -4])
         try optimizer.step()
         let expected = zip([2.0, -3], [0.3, -4]).map { theta, g in theta - 0.1 * g / ((0.01 * g * g).squareRoot() + 1e-8) }

@@ -14,7 +14,7 @@ struct RpropTests {
     }
 
     @Test func keepsTheOptimizerLaws() throws {
-        try OptimizerLaws.all({ try Rprop($0, stepSizes: .init(1e-3, 2e-2)) }, { try Rprop($0, maximize: true) })
+        try OptimizerLaws.all({ try Rprop($0, .init(stepSizes: .init(1e-3, 2e-2))) }, { try Rprop($0, .init(maximize: true)) })
     }
 
     @Test func tuplesCodeAsTorchsLists() throws {
@@ -30,7 +30,7 @@ struct RpropTests {
     /// sign change shrinks the step by η⁻ and skips the move; the same sign grows it by η⁺.
     @Test func stepsByHand() throws {
         let p = Parameter<Double>([1, -2, 0])
-        let optimizer = try Rprop([p], lr: 0.1)
+        let optimizer = try Rprop([p], .init(lr: 0.1))
         try p.setGrad([0.3, -4, 0])
         try optimizer.step()
         #expect(p.value == [0.9, -1.9, 0])

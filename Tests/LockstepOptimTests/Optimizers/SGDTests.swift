@@ -16,7 +16,7 @@ struct SGDTests {
     @Test(arguments: [false, true])
     func plainStepIsThetaMinusLrTimesGradAndKeepsNoState(fused: Bool) throws {
         let p = Parameter<Float>([1, -2])
-        let optimizer = try SGD([p], lr: 0.5, fused: fused)
+        let optimizer = try SGD([p], .init(lr: 0.5, fused: fused))
         try p.setGrad([0.5, 0.25])
         try optimizer.step()
         #expect(p.value == [0.75, -2.125])
@@ -27,7 +27,7 @@ struct SGDTests {
     @Test(arguments: [false, true])
     func momentumStartsFromTheGradientThenDampens(fused: Bool) throws {
         let p = Parameter<Double>([1, -2])
-        let optimizer = try SGD([p], lr: 0.5, momentum: 0.5, dampening: 0.5, fused: fused)
+        let optimizer = try SGD([p], .init(lr: 0.5, momentum: 0.5, dampening: 0.5, fused: fused))
         try p.setGrad([0.5, 0.25])
         try optimizer.step()
         // First step: the buffer is the gradient, undampened (torch's documented choice).
@@ -42,7 +42,7 @@ struct SGDTests {
 
     @Test func nesterovAndWeightDecayAndMaximize() throws {
         let p = Parameter<Double>([2])
-        let optimizer = try SGD([p], lr: 0.25, momentum: 0.5, weightDecay: 0.5, nesterov: true, maximize: true)
+        let optimizer = try SGD([p], .init(lr: 0.25, momentum: 0.5, weightDecay: 0.5, nesterov: true, maximize: true))
         try p.setGrad([-1])
         try optimizer.step()
         // g = 1 + 0.5·2 = 2; b = 2; g = 2 + 0.5·2 = 3; θ = 2 − 0.25·3
@@ -58,7 +58,7 @@ struct SGDTests {
         let (grad1, grad2): ([Float], [Float]) = (gradient(count, step: 1), gradient(count, step: 2))
         func run(fused: Bool) throws -> (param: [Float], buffer: [Float]) {
             let p = Parameter(start)
-            let optimizer = try SGD([p], lr: 0.1, momentum: 0.9, dampening: 0.3, fused: fused)
+            let optimizer = try SGD([p], .init(lr: 0.1, momentum: 0.9, dampening: 0.3, fused: fused))
             try p.setGrad(grad1)
             try optimizer.step()
             try p.setGrad(grad2)
@@ -79,7 +79,7 @@ struct SGDTests {
 
     @Test func fusedSGDCannotStartOneBufferAlone() throws {
         let (a, b) = (Parameter<Float>([1]), Parameter<Float>([2, 3]))
-        let optimizer = try SGD([a, b], lr: 0.1, momentum: 0.9, fused: true)
+        let optimizer = try SGD([a, b], .init(lr: 0.1, momentum: 0.9, fused: true))
         try a.setGrad([1])
         try optimizer.step()
         try b.setGrad([1, 1])
@@ -121,7 +121,7 @@ struct SGDTests {
     @Test func stateDictRoundTripContinuesBitIdentically() throws {
         let (second, secondParams) = try expectStateDictRoundTrip {
             let params = [Parameter<Float>([0.5, -1, 2, 0.25]), Parameter<Float>([3, -3])]
-            return (try SGD(params, lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01), params)
+            return (try SGD(params, .init(lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)), params)
         }
         #expect(throws: OptimizerError(.keyError, "SGD keeps no state 'sum'")) {
             try second.setState(["sum": .tensor(shape: [2], values: [0, 0])], of: secondParams[1])

@@ -16,7 +16,7 @@ struct SparseAdamTests {
     /// entries not held (even with a zero gradient) keep value and moments; a held zero is updated.
     @Test func onlyHeldEntriesMove() throws {
         let p = try Parameter<Double>(shape: [2, 2], value: [1, 2, 3, 4])
-        let optimizer = try SparseAdam([p], lr: 0.1)
+        let optimizer = try SparseAdam([p], .init(lr: 0.1))
         try p.setGrad([0.5, 0, 0, 0], sparseMask: [true, true, false, false])
         try optimizer.step()
         let (c1, c2) = (1 - 0.9, 1 - 0.999)

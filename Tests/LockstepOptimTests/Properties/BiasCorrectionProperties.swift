@@ -1,4 +1,5 @@
 import Foundation
+import LockstepTesting
 import PropertyBased
 import Testing
 
@@ -19,12 +20,12 @@ func trajectory<S: TensorScalar>(_ entry: OptimizerUnderTest, _ theta: [S], _ gr
 /// An Adam-family optimizer with the given torch hyperparameters.
 func adamFamily(_ name: String, _ json: String) -> OptimizerUnderTest {
     switch name {
-    case "Adam": .init(name, Adam<Float>.self, Adam<Double>.self, json)
-    case "AdamW": .init(name, AdamW<Float>.self, AdamW<Double>.self, json)
-    case "NAdam": .init(name, NAdam<Float>.self, NAdam<Double>.self, json)
-    case "RAdam": .init(name, RAdam<Float>.self, RAdam<Double>.self, json)
-    case "Adamax": .init(name, Adamax<Float>.self, Adamax<Double>.self, json)
-    case "HFAdamW": .init(name, HFAdamW<Float>.self, HFAdamW<Double>.self, json)
+    case "Adam": .init(Adam<Float>.self, Adam<Double>.self, name: name, hyperparameters: json)
+    case "AdamW": .init(AdamW<Float>.self, AdamW<Double>.self, name: name, hyperparameters: json)
+    case "NAdam": .init(NAdam<Float>.self, NAdam<Double>.self, name: name, hyperparameters: json)
+    case "RAdam": .init(RAdam<Float>.self, RAdam<Double>.self, name: name, hyperparameters: json)
+    case "Adamax": .init(Adamax<Float>.self, Adamax<Double>.self, name: name, hyperparameters: json)
+    case "HFAdamW": .init(HFAdamW<Float>.self, HFAdamW<Double>.self, name: name, hyperparameters: json)
     default: fatalError("not an Adam-family optimizer: \(name)")
     }
 }

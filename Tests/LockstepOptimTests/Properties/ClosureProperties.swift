@@ -1,3 +1,4 @@
+import LockstepTesting
 import PropertyBased
 import Testing
 
@@ -341,13 +342,14 @@ struct Run<Scalar: TensorScalar> {
         let optimizer: any ClosureStepping<Scalar>
         let lineSearch: LBFGS<Scalar>.LineSearch? = config.wolfe ? .strongWolfe : nil
         if config.method == 0 {
-            optimizer = try LBFGS([x], maxIter: config.maxIter, maxEval: config.maxEval, toleranceGrad: config.toleranceGrad,
-                                  toleranceChange: config.toleranceChange, historySize: config.historySize, lineSearchFn: lineSearch)
+            optimizer = try LBFGS([x], .init(maxIter: config.maxIter, maxEval: config.maxEval, toleranceGrad: config.toleranceGrad,
+                                             toleranceChange: config.toleranceChange, historySize: config.historySize,
+                                             lineSearchFn: lineSearch))
         } else {
             let rule = ConjugateGradient<Scalar>.BetaRule(name: ConjugateGradient<Scalar>.BetaRule.names[config.method - 1])
-            optimizer = try ConjugateGradient([x], maxIter: config.maxIter, maxEval: config.maxEval, toleranceGrad: config.toleranceGrad,
-                                              toleranceChange: config.toleranceChange, beta: rule, lineSearchFn: lineSearch,
-                                              c1: config.c1, c2: config.c2Option)
+            optimizer = try ConjugateGradient([x], .init(maxIter: config.maxIter, maxEval: config.maxEval,
+                                                         toleranceGrad: config.toleranceGrad, toleranceChange: config.toleranceChange,
+                                                         beta: rule, lineSearchFn: lineSearch, c1: config.c1, c2: config.c2Option))
         }
         func number(_ key: String) -> Int {
             if case .scalar(let value)? = optimizer.state(of: x)?[key] { return Int(value) }

@@ -285,18 +285,18 @@ struct SchedulerTests {
     // MARK: Driving an optimizer
 
     @Test func cyclicLROverwritesSGDsMomentumAndAdamsFirstBetaAtConstruction() throws {
-        let sgd = try SGD([Parameter<Double>([1, 2])], lr: 0.1, momentum: 0.5)
+        let sgd = try SGD([Parameter<Double>([1, 2])], .init(lr: 0.1, momentum: 0.5))
         _ = try CyclicLR(ScheduledGroups(sgd), baseLR: 0.01, maxLR: 0.1, stepSizeUp: 4)
         #expect(sgd.paramGroups[0].options.lr == 0.01)
         #expect(sgd.paramGroups[0].options.momentum == 0.9)
-        let adam = try Adam([Parameter<Double>([1, 2])], lr: 0.1, betas: Betas(0.5, 0.99))
+        let adam = try Adam([Parameter<Double>([1, 2])], .init(lr: 0.1, betas: Betas(0.5, 0.99)))
         _ = try CyclicLR(ScheduledGroups(adam), baseLR: 0.01, maxLR: 0.1, stepSizeUp: 4)
         #expect(adam.paramGroups[0].options.betas == Betas(0.9, 0.99))  // max_momentum 0.9, beta2 kept
         #expect(adam.momentumKey == .betas)
     }
 
     @Test func oneCycleLRDrivesAdamWsLearningRateAndFirstBeta() throws {
-        let optimizer = try AdamW([Parameter<Double>([1, 2])], lr: 0.01)
+        let optimizer = try AdamW([Parameter<Double>([1, 2])], .init(lr: 0.01, weightDecay: 1e-2))
         #expect(optimizer.momentumKey == .betas)
         let scheduler = try OneCycleLR(ScheduledGroups(optimizer), maxLR: 0.05, totalSteps: 10)
         #expect(optimizer.paramGroups[0].options.lr == 0.0020000000000000018)  // torch's too, not 0.05 / 25

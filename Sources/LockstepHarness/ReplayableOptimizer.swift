@@ -1,4 +1,3 @@
-import Foundation
 import LockstepFormat
 import LockstepOptim
 
@@ -20,59 +19,10 @@ public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
     func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws
     /// The state keys of a parameter in group `index`.
     func stateKeys(group index: Int) -> [String]
-    /// Splits the element loops across threads, where the optimizer can (``ParallelOptimizer``).
+    /// Splits the element loops across threads (``Optimizer/parallelism``).
     func setParallelism(_ parallelism: Parallelism)
 }
 
-/// Makes ``ReplayableOptimizer``s from a fixture's `optimizer` name and param groups.
-public enum OptimizerRegistry {
-    /// Every optimizer name a fixture may give, with the Swift type that replays it.
-    public static let names: [String] = [
-        "Adam", "AdamW", "HFAdamW", "SGD", "Adagrad", "Adadelta", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop",
-        "Adafactor", "Muon", "SparseAdam", "LBFGS", "ConjugateGradient",
-    ]
-
-    /// Builds the optimizer named `name` over its first groups.
-    ///
-    /// - Throws: ``ReplayError/invalidInput`` for an unknown name, and the optimizer's own
-    ///   errors (torch's messages) for rejected hyperparameters.
-    public static func make<Scalar: TensorScalar>(
-        _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
-        cpuCapability: TorchCPUCapability?, parallelism: Parallelism = .serial
-    ) throws -> any ReplayableOptimizer<Scalar> {
-        let optimizer = try make(name, groups: groups, cpuCapability: cpuCapability)
-        optimizer.setParallelism(parallelism)
-        return optimizer
-    }
-
-    private static func make<Scalar: TensorScalar>(
-        _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
-        cpuCapability: TorchCPUCapability?
-    ) throws -> any ReplayableOptimizer<Scalar> {
-        switch name {
-        case "Adam": return try Adapter<Adam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "AdamW": return try Adapter<AdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "HFAdamW": return try Adapter<HFAdamW<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "SGD": return try Adapter<SGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "Adagrad": return try Adapter<Adagrad<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "Adadelta": return try Adapter<Adadelta<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "Adamax": return try Adapter<Adamax<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "RMSprop": return try Adapter<RMSprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "Rprop": return try Adapter<Rprop<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "NAdam": return try Adapter<NAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "RAdam": return try Adapter<RAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "ASGD": return try Adapter<ASGD<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "Adafactor": return try Adapter<Adafactor<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "Muon": return try Adapter<Muon<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "SparseAdam": return try Adapter<SparseAdam<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "LBFGS": return try Adapter<LBFGS<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        case "ConjugateGradient": return try Adapter<ConjugateGradient<Scalar>>(groups: groups, cpuCapability: cpuCapability)
-        default:
-            throw ReplayError.invalidInput(
-                object: "/", message: "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
-        }
-    }
-}
 
 /// Adapts any ``Optimizer`` to ``ReplayableOptimizer``.
 final class Adapter<O: Optimizer>: ReplayableOptimizer {
