@@ -89,7 +89,7 @@ extension PerParameterOptimizer {
     /// The state keys from the layout: every required entry, and each optional one that a
     /// new state in a group with `options` holds.
     public static func stateKeys(for options: Options) -> [String] {
-        State.layout.filter(\.isRequired).map(\.key)
+        State.entries.filter(\.isRequired).map(\.key)
     }
 
     /// torch's loop over one group: parameters without a gradient are skipped, sparse
@@ -107,12 +107,17 @@ extension PerParameterOptimizer {
             }
         }
         try prepare(group, updating: updating)
-        let counter = State.stepCounter
-        for parameter in updating { try step(parameter, options: group.options, counter: counter) }
+        // Read once per group: in this generic code, every read of the storage costs
+        // metadata lookups, which a small tensor's step would notice.
+        let (counter, cpuCapability, parallelism) = (State.stepCounter, cpuCapability, parallelism)
+        for parameter in updating {
+            try step(parameter, group.options, counter: counter, cpuCapability: cpuCapability, parallelism: parallelism)
+        }
     }
 
     private func step(
-        _ parameter: Parameter<Scalar>, options: Options, counter: (rule: StepCounter, path: WritableKeyPath<State, Double>)?
+        _ parameter: Parameter<Scalar>, _ options: Options, counter: StepCounter.Entry<State>?,
+        cpuCapability: TorchCPUCapability, parallelism: Parallelism
     ) throws {
         guard let grad = parameter.grad else { return }
         // The state is taken out of the optimizer while the step runs: its arrays have one
@@ -125,7 +130,7 @@ extension PerParameterOptimizer {
         stored = nil
         // A configuration without state keys creates no state (torch's SGD without momentum).
         defer { if !isFirstStep || !Self.stateKeys(for: options).isEmpty { storage.state[id] = state } }
-        let step = state.countStep(counter)
+        let step = counter?.increment(&state) ?? 0
         try grad.withUnsafeBufferPointer { grad in
             try parameter.value.withUnsafeMutableBufferPointer { value in
                 var context = ParameterStep(

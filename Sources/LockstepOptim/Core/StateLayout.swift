@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How torch counts a parameter's steps in its `step` state.
 public enum StepCounter: Sendable, Equatable {
     /// A float32 tensor, `torch.tensor(0.0, dtype=_get_scalar_dtype())` and `step += 1`:
@@ -5,6 +7,19 @@ public enum StepCounter: Sendable, Equatable {
     case float32Tensor
     /// A Python `int` (`state["step"] = 0`, then `+= 1`): exact (SparseAdam, HFAdamW).
     case integer
+
+    /// The `step` entry of a state: how torch counts it, and where the state keeps it.
+    public struct Entry<State> {
+        let rule: StepCounter
+        let path: WritableKeyPath<State, Double>
+
+        /// Counts one more step in `state`; returns the new count.
+        func increment(_ state: inout State) -> Double {
+            let count = rule.incremented(state[keyPath: path])
+            state[keyPath: path] = count
+            return count
+        }
+    }
 
     /// The counter after one more step.
     public func incremented(_ step: Double) -> Double {
@@ -28,14 +43,14 @@ public struct StateEntry<State, Scalar: TensorScalar> {
     let read: (State, _ parameterShape: [Int]) -> StateValue<Scalar>?
     let write: (inout State, StateValue<Scalar>, _ parameterShape: [Int]) throws -> Void
     /// For the `step` entry: how torch increments it.
-    let counter: (rule: StepCounter, path: WritableKeyPath<State, Double>)?
+    let counter: StepCounter.Entry<State>?
     /// For a required tensor: sets it to zeros of its shape (a new state's value).
     let zeroFill: ((inout State, _ parameterShape: [Int]) -> Void)?
 
     init(
         key: String, isRequired: Bool, read: @escaping (State, [Int]) -> StateValue<Scalar>?,
         write: @escaping (inout State, StateValue<Scalar>, [Int]) throws -> Void,
-        counter: (rule: StepCounter, path: WritableKeyPath<State, Double>)? = nil,
+        counter: StepCounter.Entry<State>? = nil,
         zeroFill: ((inout State, [Int]) -> Void)? = nil
     ) {
         (self.key, self.isRequired, self.read, self.write, self.counter, self.zeroFill) =
@@ -46,7 +61,8 @@ public struct StateEntry<State, Scalar: TensorScalar> {
     public static func step(_ path: WritableKeyPath<State, Double>, counter rule: StepCounter = .float32Tensor) -> Self {
         Self(
             key: "step", isRequired: true, read: { state, _ in .scalar(state[keyPath: path]) },
-            write: { state, value, _ in state[keyPath: path] = try value.number("step") }, counter: (rule, path))
+            write: { state, value, _ in state[keyPath: path] = try value.number("step") },
+            counter: StepCounter.Entry(rule: rule, path: path))
     }
 
     /// A number torch keeps as a Python number or a 0-dim tensor (ASGD's `eta`).
@@ -82,6 +98,20 @@ public struct StateEntry<State, Scalar: TensorScalar> {
     }
 }
 
+/// Each state type's layout, built once (``TorchState/entries``).
+private let builtLayouts = Mutex<[ObjectIdentifier: AnyObject]>([:])
+
+/// A built layout, as a class so that finding it again is one cast.
+private final class BuiltLayout<State: TorchState>: @unchecked Sendable {
+    let entries: [StateEntry<State, State.Scalar>]
+    let counter: StepCounter.Entry<State>?
+
+    init(_ entries: [StateEntry<State, State.Scalar>]) {
+        self.entries = entries
+        counter = entries.first { $0.counter != nil }?.counter
+    }
+}
+
 /// A parameter's state declared as a list of entries under torch's keys: its conversions
 /// to and from torch's entries come from the list.
 ///
@@ -102,11 +132,27 @@ public protocol TorchState<Scalar>: ParameterState {
 
 extension TorchState {
     /// The keys of the layout, in order.
-    public static var keys: [String] { layout.map(\.key) }
+    public static var keys: [String] { entries.map(\.key) }
+
+    /// ``layout``, built once per state type. A key path into a generic type is
+    /// instantiated at run time, through the metadata cache and the demangler: building the
+    /// layout costs microseconds, more than a small tensor's step.
+    static var entries: [StateEntry<Self, Scalar>] { built.entries }
+
+    /// The `step` entry, `nil` without one.
+    static var stepCounter: StepCounter.Entry<Self>? { built.counter }
+
+    private static var built: BuiltLayout<Self> {
+        let type = ObjectIdentifier(Self.self)
+        if let built = builtLayouts.withLock({ $0[type] }) as? BuiltLayout<Self> { return built }
+        let built = BuiltLayout<Self>(layout)
+        builtLayouts.withLock { $0[type] = built }
+        return built
+    }
 
     public func torchState(parameterShape: [Int]) -> [String: StateValue<Scalar>] {
         var entries: [String: StateValue<Scalar>] = [:]
-        for entry in Self.layout {
+        for entry in Self.entries {
             if let value = entry.read(self, parameterShape) { entries[entry.key] = value }
         }
         return entries
@@ -114,7 +160,7 @@ extension TorchState {
 
     public init(torchState entries: [String: StateValue<Scalar>], parameterShape: [Int]) throws {
         self.init()
-        let layout = Self.layout
+        let layout = Self.entries
         for key in entries.keys.sorted() where !layout.contains(where: { $0.key == key }) {
             throw OptimizerError(.keyError, "keeps no state '\(key)'")
         }
@@ -131,20 +177,7 @@ extension TorchState {
     /// number 0, every optional entry absent.
     public static func zeros(parameterShape: [Int]) -> Self {
         var state = Self()
-        for entry in layout { entry.zeroFill?(&state, parameterShape) }
+        for entry in entries { entry.zeroFill?(&state, parameterShape) }
         return state
-    }
-
-    /// The `step` entry's rule and where the state keeps it; `nil` without one. Read it once
-    /// per group: building the layout costs more than incrementing.
-    static var stepCounter: (rule: StepCounter, path: WritableKeyPath<Self, Double>)? {
-        layout.lazy.compactMap(\.counter).first
-    }
-
-    /// Increments the `step` entry as `counter` says; returns the new count (0 without one).
-    mutating func countStep(_ counter: (rule: StepCounter, path: WritableKeyPath<Self, Double>)?) -> Double {
-        guard let counter else { return 0 }
-        self[keyPath: counter.path] = counter.rule.incremented(self[keyPath: counter.path])
-        return self[keyPath: counter.path]
     }
 }

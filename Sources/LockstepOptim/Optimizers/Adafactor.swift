@@ -134,7 +134,7 @@ public final class Adafactor<Scalar: TensorScalar>: PerParameterOptimizer {
                 throw OptimizerError(.keyError, "keeps no state '\(key)' for a parameter of shape \(shape)")
             }
             self.init()
-            for entry in Self.layout where keys.contains(entry.key) {
+            for entry in Self.entries where keys.contains(entry.key) {
                 try entry.write(&self, try entries.required(entry.key), shape)
             }
         }

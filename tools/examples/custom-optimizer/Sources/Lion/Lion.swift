@@ -30,13 +30,11 @@ public final class Lion<Scalar: TensorScalar>: PerParameterOptimizer {
         public typealias TorchKey = CodingKeys
         public enum CodingKeys: String, CodingKey, CaseIterable { case lr, betas, maximize, weightDecay = "weight_decay" }
     }
-
     public struct State: TorchState {
         public var expAvg: [Scalar] = []
         public init() {}
         public static var layout: [StateEntry<Self, Scalar>] { [.tensor("exp_avg", \.expAvg)] }
     }
-
     public static var torchName: String { "Lion" }
     public static var standardDefaults: Options { Options() }
     public var storage: OptimizerStorage<Options, State>
