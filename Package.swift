@@ -81,7 +81,8 @@ let package = Package(
             name: "LockstepOptimTests",
             dependencies: ["LockstepOptim", "LockstepTesting", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(
-            name: "LockstepHarnessTests", dependencies: ["LockstepHarness", "LockstepFormat", "LockstepTestSupport"]),
+            name: "LockstepHarnessTests",
+            dependencies: ["LockstepHarness", "LockstepFormat", "LockstepTesting", "LockstepTestSupport"]),
         .testTarget(name: "LockstepTestingTests", dependencies: ["LockstepTesting", "LockstepHDF5", "LockstepTestSupport"]),
         .testTarget(
             name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "LockstepTestSupport", "verify"]),

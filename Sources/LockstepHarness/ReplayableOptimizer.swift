@@ -2,7 +2,7 @@ import LockstepFormat
 import LockstepOptim
 
 /// What a replay does with an optimizer, whatever its type. A learning-rate scheduler
-/// drives it as any optimizer (``SchedulableOptimizer``: `lr` and momentum per group).
+/// drives it as any optimizer (`SchedulableOptimizer`: `lr` and momentum per group).
 public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
     associatedtype Scalar: TensorScalar
     /// Adds a group whose hyperparameters are torch's JSON keys (`add_param_group`).
@@ -19,7 +19,7 @@ public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
     func setState(_ entries: [String: StateValue<Scalar>]?, of parameter: Parameter<Scalar>) throws
     /// The state keys of a parameter in group `index`.
     func stateKeys(group index: Int) -> [String]
-    /// Splits the element loops across threads (``Optimizer/parallelism``).
+    /// Splits the element loops across threads (`Optimizer.parallelism`).
     func setParallelism(_ parallelism: Parallelism)
 }
 

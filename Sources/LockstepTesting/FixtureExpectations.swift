@@ -33,9 +33,14 @@ public enum Bounds: Sendable, Equatable {
 /// optimizer rejects) records the one-line error naming the file and the object.
 ///
 /// - Parameters:
+///   - fixture: the fixture file to replay.
 ///   - types: the caller's optimizers, in each dtype its fixtures use
 ///     (`[Lion<Float>.self, Lion<Double>.self]`).
+///   - bounds: how closely each replay must follow the fixture; the fixture's own by default.
 ///   - modes: free-running (errors accumulate) and/or teacher-forced (each step alone).
+///   - parallelism: how the optimizer splits its element loops across threads; the results
+///     are the same bits whatever the split.
+///   - sourceLocation: where issues are recorded; the caller's by default.
 /// - Returns: the results of the replays that ran.
 @discardableResult
 public func expectVerifies(

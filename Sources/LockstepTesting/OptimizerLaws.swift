@@ -79,8 +79,30 @@ public enum OptimizerLaw: String, Sendable, CaseIterable, CustomTestStringConver
 /// ``OptimizerUnderTest``'s (its initializer and properties document them).
 ///
 /// - Parameters:
+///   - float: `F`, the optimizer in float32.
+///   - double: `D`, the optimizer in float64.
+///   - name: how the optimizer is named in issues (``OptimizerUnderTest/name``).
+///   - hyperparameters: torch's param-group JSON every law runs with
+///     (``OptimizerUnderTest/hyperparameters``).
+///   - gradients: how the optimizer takes gradients (``OptimizerUnderTest/Gradients``).
+///   - matricesOnly: every generated parameter is a matrix (``OptimizerUnderTest/matricesOnly``).
+///   - hasMaximize: the optimizer has `maximize` (``OptimizerUnderTest/hasMaximize``); by default,
+///     whether its options have it.
+///   - supportsGroups: the optimizer takes more than one param group
+///     (``OptimizerUnderTest/supportsGroups``).
+///   - stateAtConstruction: the optimizer creates every state at construction
+///     (``OptimizerUnderTest/stateAtConstruction``).
+///   - stateOnFirstParameter: the optimizer keeps its whole state on the first parameter
+///     (``OptimizerUnderTest/stateOnFirstParameter``).
+///   - poison: how torch propagates a nonfinite gradient element
+///     (``OptimizerUnderTest/PoisonRule``).
+///   - float32Tolerance: the float32 ≈ float64 law's relative tolerance
+///     (``OptimizerUnderTest/float32Tolerance``).
+///   - crossDtypeOverrides: hyperparameters set in both runs of the float32 ≈ float64 law
+///     (``OptimizerUnderTest/crossDtypeOverrides``).
 ///   - laws: the laws to check; one that does not apply (``OptimizerLaw/applies(to:)``) is skipped.
 ///   - cases: generated cases per law, multiplied by `LOCKSTEP_PROPERTY_SCALE` (``PropertyBudget``).
+///   - sourceLocation: where issues are recorded; the caller's by default.
 public func expectOptimizerLaws<F: Optimizer, D: Optimizer>(
     _ float: F.Type, _ double: D.Type, name: String? = nil, hyperparameters: String = "{}",
     gradients: OptimizerUnderTest.Gradients = .dense, matricesOnly: Bool = false, hasMaximize: Bool? = nil,

@@ -115,9 +115,18 @@ public struct OptimizerUnderTest: Sendable, CustomTestStringConvertible {
     /// `Lion<Float>.self, Lion<Double>.self`.
     ///
     /// - Parameters:
+    ///   - float: `F`, the optimizer in float32.
+    ///   - double: `D`, the optimizer in float64.
     ///   - name: how the case is named; by default the torch name and the hyperparameters.
     ///   - hyperparameters: torch's param-group JSON, over `standardDefaults`.
+    ///   - gradients: how the optimizer takes gradients, see ``Gradients``; `.dense` by default.
+    ///   - matricesOnly: every generated parameter is a matrix, see ``matricesOnly``.
     ///   - hasMaximize: by default, whether `Options.TorchKey` has `maximize`.
+    ///   - supportsGroups: the optimizer takes more than one param group, see ``supportsGroups``.
+    ///   - stateAtConstruction: the optimizer creates every state at construction, see
+    ///     ``stateAtConstruction``.
+    ///   - stateOnFirstParameter: the optimizer keeps its whole state on the first parameter, see
+    ///     ``stateOnFirstParameter``.
     ///   - poison: see ``PoisonRule``; `.element` (the Adam family's) by default.
     ///   - float32Tolerance: relative, see ``float32Tolerance``.
     ///   - crossDtypeOverrides: see ``crossDtypeOverrides``.

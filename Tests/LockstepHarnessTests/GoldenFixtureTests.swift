@@ -2,35 +2,29 @@ import Foundation
 import LockstepTestSupport
 import LockstepFormat
 import LockstepOptim
+import LockstepTesting
 import Testing
 
 @testable import LockstepHarness
 
-/// One golden file in `fixtures/`: each is its own test case, so a new file is tested
-/// without touching Swift code.
-struct GoldenFixture: CustomTestStringConvertible, Sendable {
-    let path: String
-    var testDescription: String { URL(fileURLWithPath: path).lastPathComponent }
-
-    static var all: [GoldenFixture] {
-        let folder = repositoryRoot.appendingPathComponent("fixtures")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { $0.hasSuffix(".h5") }.sorted().map { GoldenFixture(path: folder.appendingPathComponent($0).path) }
-    }
+extension Fixture {
+    /// Every golden file in `fixtures/`: each is its own test case, so a new file is tested
+    /// without touching Swift code (LockstepTesting's `Fixture`, as a user's package has it).
+    static var goldens: [Fixture] { Fixture.all(in: repositoryRoot.appendingPathComponent("fixtures").path) }
 }
 
 @Suite("Golden fixtures")
 struct GoldenFixtureTests {
     @Test func theBundledFixturesArePresent() {
-        #expect(GoldenFixture.all.count >= 20)
-        #expect(GoldenFixture.all.contains { $0.testDescription == "adamw.h5" })
+        #expect(Fixture.goldens.count >= 20)
+        #expect(Fixture.goldens.contains { $0.testDescription == "adamw.h5" })
     }
 
     /// The numerics table (`verify table fixtures/*.h5`) has a row for every optimizer in
     /// `torch.optim`: each has at least one golden, for float32 and for float64.
     @Test func everyTorchOptimizerHasGoldensInBothDtypes() throws {
         var recorded: Set<String> = []
-        for fixture in GoldenFixture.all {
+        for fixture in Fixture.goldens {
             let header = try FixtureReader(path: fixture.path).header
             recorded.insert("\(header.optimizer) \(header.dtype.rawValue)")
         }
@@ -43,8 +37,8 @@ struct GoldenFixtureTests {
 
     /// Free-running, within the file's tolerance or the dtype's defaults; fixtures from
     /// torch's fused kernel bit for bit.
-    @Test(arguments: GoldenFixture.all)
-    func verifies(_ fixture: GoldenFixture) throws {
+    @Test(arguments: Fixture.goldens)
+    func verifies(_ fixture: Fixture) throws {
         let reader = try FixtureReader(path: fixture.path)
         let header = reader.header
         let tolerance = Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
@@ -57,8 +51,8 @@ struct GoldenFixtureTests {
     }
 
     /// Teacher-forced: each step judged alone from the recorded step before it.
-    @Test(arguments: GoldenFixture.all)
-    func verifiesTeacherForced(_ fixture: GoldenFixture) throws {
+    @Test(arguments: Fixture.goldens)
+    func verifiesTeacherForced(_ fixture: Fixture) throws {
         let reader = try FixtureReader(path: fixture.path)
         let header = reader.header
         let tolerance = header.reference.implementation == "fused"
@@ -71,8 +65,8 @@ struct GoldenFixtureTests {
     /// Split across two threads at every other position (chunks of any size, not whole
     /// vectors): the same results as one thread, so fused fixtures stay bit-exact. The
     /// fused kernels' regions are positions in the whole tensor, not in a chunk.
-    @Test(arguments: GoldenFixture.all)
-    func verifiesSplitAcrossThreads(_ fixture: GoldenFixture) throws {
+    @Test(arguments: Fixture.goldens)
+    func verifiesSplitAcrossThreads(_ fixture: Fixture) throws {
         let reader = try FixtureReader(path: fixture.path)
         let header = reader.header
         let split = Parallelism(threads: 2, minimumElementsPerThread: 1, chunkAlignment: 1)

@@ -46,6 +46,10 @@ public protocol Optimizer<Scalar>: SchedulableOptimizer {
 extension Optimizer {
     /// Creates the optimizer over `groups`; a group's options default to `defaults`.
     ///
+    /// - Parameters:
+    ///   - groups: the param groups, at least one, in order.
+    ///   - defaults: the hyperparameters of torch's constructor, which ``addParamGroup(_:options:)`` fills a group from.
+    ///   - cpuCapability: the capability whose kernels are reproduced.
     /// - Throws: torch's validation errors for `defaults` and every group, and
     ///   `ValueError("optimizer got an empty parameter list")` when there are no groups.
     public init(
@@ -60,6 +64,11 @@ extension Optimizer {
 
     /// Creates the optimizer over one group of `params` with `options`, which are also its
     /// defaults: torch's `Adamax(params, lr=1e-3)` is `Adamax(params, .init(lr: 1e-3))`.
+    ///
+    /// - Parameters:
+    ///   - params: the parameters, in order.
+    ///   - options: the hyperparameters.
+    ///   - cpuCapability: the capability whose kernels are reproduced.
     public init(
         _ params: [Parameter<Scalar>], _ options: Options = Self.standardDefaults,
         cpuCapability: TorchCPUCapability = .avx512
@@ -104,7 +113,9 @@ extension Optimizer {
 
     /// Adds a param group (torch's `add_param_group`), e.g. when unfreezing layers.
     ///
-    /// - Parameter options: the group's hyperparameters; `nil` takes ``defaults``.
+    /// - Parameters:
+    ///   - params: the group's parameters, none of them in another group.
+    ///   - options: the group's hyperparameters; `nil` takes ``defaults``.
     /// - Throws: torch's validation errors, and `ValueError("some parameters appear in more
     ///   than one parameter group")`.
     ///

@@ -93,7 +93,7 @@ extension PerParameterOptimizer {
     }
 
     /// torch's loop over one group: parameters without a gradient are skipped, sparse
-    /// gradients refused (unless ``sparseGradients`` accepts them) before anything changes,
+    /// gradients refused (unless ``sparseGradients(_:)`` accepts them) before anything changes,
     /// state created at a parameter's first step, `step` incremented, then ``apply(_:options:)``.
     /// A group whose ``Optimizer/stateKeys(for:)`` is empty creates no state: `apply` gets
     /// an ``initialState(for:options:)`` that is not kept (a state the parameter already

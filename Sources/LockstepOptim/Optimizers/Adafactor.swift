@@ -29,7 +29,7 @@ import Foundation
 ///
 /// Numerics: follows `_single_tensor_adafactor` op by op: `lerp_` and `add_` with alpha
 /// fused where the capability has FMA; `rsqrt` is `1/√x`, both correctly rounded; the norms
-/// and the mean are torch's reductions in torch's summation order (``TorchReductions``);
+/// and the mean are torch's reductions in torch's summation order (`TorchReductions`);
 /// scalar coefficients (`t^τ`, `ρ`, `α`, the clip) are Python floats, the norms enter them
 /// through `.item()`. `foreach = true` groups follow `_multi_tensor_adafactor`, which
 /// differs in one place: the update is scaled (`_foreach_mul_`) and then added
@@ -127,7 +127,7 @@ public final class Adafactor<Scalar: TensorScalar>: PerParameterOptimizer {
         }
 
         /// Rebuilds the state from torch's entries: those a parameter of `shape` keeps
-        /// (``keys(forShape:)``), each required; any other is torch's `KeyError`.
+        /// (`keys(forShape:)`), each required; any other is torch's `KeyError`.
         public init(torchState entries: [String: StateValue<Scalar>], parameterShape shape: [Int]) throws {
             let keys = Self.keys(forShape: shape)
             for key in entries.keys.sorted() where !keys.contains(key) {

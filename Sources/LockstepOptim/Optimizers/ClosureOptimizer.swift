@@ -32,8 +32,8 @@
 ///
 /// Numerics: the Python loop operation by operation, in torch's order: every comparison
 /// rounds the Python float it meets to the dtype (`gtd > -tolerance_change` in `Float` for
-/// float32), `t` keeps torch's type (``PythonNumber``), `sum` is torch's cascade sum and
-/// `dot` MKL's order (``TorchReductions``).
+/// float32), `t` keeps torch's type (`PythonNumber`), `sum` is torch's cascade sum and
+/// `dot` MKL's order (`TorchReductions`).
 protocol ClosureOptimizer: Optimizer where Options: ClosureOptions, State: ClosureState<Scalar> {
     /// Readies the stored (or new) state for a step with `options`, before the closure is
     /// called; by default, nothing.
@@ -72,7 +72,7 @@ extension ClosureOptions {
 
 /// `line_search_fn`: the name a closure-mode optimizer is given.
 public enum LineSearchFunction: Codable, Sendable, Equatable {
-    /// `"strong_wolfe"`: ``StrongWolfe``.
+    /// `"strong_wolfe"`: `StrongWolfe`.
     case strongWolfe
     /// Any other name (LBFGS's constructor accepts it and its `step` raises; CG's
     /// constructor rejects it).

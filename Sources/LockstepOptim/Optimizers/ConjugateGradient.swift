@@ -40,14 +40,14 @@ import Foundation
 /// gradient and loss at the start of the last iteration).
 ///
 /// The loop (evaluations, step length, line search, stopping tests) is LBFGS's, the
-/// closure-mode driver's (``ClosureOptimizer``); this type supplies the beta rules with
+/// closure-mode driver's (`ClosureOptimizer`); this type supplies the beta rules with
 /// their restarts and the step-length guess.
 ///
 /// Numerics: the reference's Python loop operation by operation, with LBFGS's building
-/// blocks: `dot` in MKL's order (``TorchReductions/dot(_:_:)``), `d = g.neg().add_(d_prev,
+/// blocks: `dot` in MKL's order (`TorchReductions/dot(_:_:)`), `d = g.neg().add_(d_prev,
 /// alpha=β)` and `x.add_(d, alpha=t)` with FMA where the ``cpuCapability`` has it, `β` one
 /// division of two 0-dim tensors in the dtype (PR+: `clamp(min=0)`), `t` a Python float or a
-/// 0-dim tensor as in torch (``PythonNumber``), torch's `_strong_wolfe` (``StrongWolfe``),
+/// 0-dim tensor as in torch (`PythonNumber`), torch's `_strong_wolfe` (`StrongWolfe`),
 /// here given the group's `tolerance_change`, `c1` and `c2`.
 ///
 /// Differs from PyTorch: PyTorch has no conjugate gradient; this is the reference's

@@ -39,14 +39,14 @@ import Foundation
 /// `docs/fixture-format.md`.
 ///
 /// The loop (evaluations, step length, line search, stopping tests) is the closure-mode
-/// driver's (``ClosureOptimizer``); this type supplies the direction rule, the two-loop
+/// driver's (`ClosureOptimizer`); this type supplies the direction rule, the two-loop
 /// recursion over its history, and keeps that history.
 ///
 /// Numerics: the Python loop operation by operation. Vector operations (`neg`, `sub`, `mul`,
 /// `add_(alpha:)` with FMA where the ``cpuCapability`` has it) round as torch's kernels;
 /// `dot` sums in the order MKL's `sdot`/`ddot` does on the recording machine, and `sum` as
-/// torch's cascade sum (``TorchReductions``). Scalars are Python floats or 0-dim tensors as
-/// in torch (``PythonNumber``): `ys`, `H_diag`, `ρ`, `α`, `gtd` are tensors of the dtype;
+/// torch's cascade sum (`TorchReductions`). Scalars are Python floats or 0-dim tensors as
+/// in torch (`PythonNumber`): `ys`, `H_diag`, `ρ`, `α`, `gtd` are tensors of the dtype;
 /// losses, `lr` and the tolerances are Python floats, rounded to the dtype where they meet a
 /// tensor (`gtd > -tolerance_change` compares in `Float` for float32).
 ///

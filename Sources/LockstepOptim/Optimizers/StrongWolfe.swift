@@ -15,7 +15,7 @@
 ///
 /// Numerics: operation by operation as in Python, with torch's mixture of Python floats
 /// (losses, `t` from `lr`) and 0-dim tensors (`gtd`, interpolated steps), each operation in
-/// the precision torch's type promotion gives it (``PythonNumber``).
+/// the precision torch's type promotion gives it (`PythonNumber`).
 ///
 /// References: Nocedal & Wright, *Numerical Optimization*, 2nd ed., 2006, algorithms 3.5
 /// and 3.6; M. Schmidt, minFunc, 2005 (https://www.cs.ubc.ca/~schmidtm/Software/minFunc.html).

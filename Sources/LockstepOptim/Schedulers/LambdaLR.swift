@@ -18,7 +18,9 @@ public final class LambdaLR: LRScheduler {
     public var progress = SchedulerProgress()
     let lambdas: [(Int) -> Double]
 
-    /// - Parameter lambdas: one function for all groups, or one per group.
+    /// - Parameters:
+    ///   - groups: the optimizer's param groups, as the scheduler drives them.
+    ///   - lambdas: one function for all groups, or one per group.
     public init(_ groups: ScheduledGroups, lambdas: [(Int) -> Double]) throws {
         if lambdas.count == 1 {
             self.lambdas = Array(repeating: lambdas[0], count: groups.count)
