@@ -35,6 +35,7 @@ public final class AdamW<Scalar: TensorScalar>: PerParameterOptimizer {
     /// Decoupled decay on the first groups, whatever they say (a group's options stand for
     /// every key, where torch's group takes the ones it does not name from the defaults).
     public func didAddInitialGroups() throws { forceDecoupledWeightDecay() }
+    public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }
 
     public static func validate(_ options: Options) throws { try Adam<Scalar>.validate(options) }
     public static func sparseGradients(_ options: Options) -> SparseGradients { Adam<Scalar>.sparseGradients(options) }

@@ -57,6 +57,7 @@ public final class HFAdamW<Scalar: TensorScalar>: PerParameterOptimizer {
     public static var standardDefaults: Options { Options() }
     public var storage: OptimizerStorage<Options, State>
     public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
+    public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }
 
     /// The reference's checks, in its order and words.
     public static func validate(_ options: Options) throws {

@@ -110,6 +110,7 @@ public final class Muon<Scalar: TensorScalar>: PerParameterOptimizer {
     public static var standardDefaults: Options { Options() }
     public var storage: OptimizerStorage<Options, State>
     public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
+    public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }
 
     /// torch's constructor checks, in torch's order and words (`torch/optim/_muon.py`).
     public static func validate(_ o: Options) throws {

@@ -100,6 +100,7 @@ public final class Rprop<Scalar: TensorScalar>: PerParameterOptimizer {
     public static var standardDefaults: Options { Options() }
     public var storage: OptimizerStorage<Options, State>
     public init(storage: OptimizerStorage<Options, State>) { self.storage = storage }
+    public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }
 
     /// torch's checks, in torch's order and words (`torch/optim/rprop.py`).
     public static func validate(_ options: Options) throws {
