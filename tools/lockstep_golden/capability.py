@@ -1,8 +1,9 @@
 """ATEN_CPU_CAPABILITY: which SIMD kernels torch dispatches to, fixed when torch loads.
 
-A case that asks for a capability is recorded in a child process whose environment sets
-the variable before torch is imported; a case that does not is recorded with the variable
-unset, at the machine's best capability.
+Every case pins one. A case is recorded in a child process whose environment sets the
+variable before torch is imported (cases of one capability share a child), and the
+recording is refused when torch does not run that capability: a host without AVX-512
+cannot record an AVX-512 golden, and must not silently write another.
 """
 
 from __future__ import annotations
@@ -20,18 +21,17 @@ def runs_here(case: Case) -> bool:
 
 
 def environment_for(case: Case) -> dict[str, str]:
-    """This process's environment with the case's capability set, or unset for the default."""
+    """This process's environment with the case's capability set."""
     env = dict(os.environ)
-    env.pop(CAPABILITY_ENV, None)
-    if case.cpu_capability is not None:
-        env[CAPABILITY_ENV] = case.cpu_capability
+    env[CAPABILITY_ENV] = case.cpu_capability
     return env
 
 
 def check_capability(case: Case, reported: str) -> None:
     """Fails unless torch reports the capability the case asked for."""
-    if case.cpu_capability is not None and reported.lower() != case.cpu_capability.lower():
+    if reported.lower() != case.cpu_capability.lower():
         raise RuntimeError(
-            f"case {case.name!r} asks for {CAPABILITY_ENV}={case.cpu_capability} but torch runs "
-            f"{reported}: this CPU or torch build may not support it"
+            f"case {case.name!r} is recorded at {case.cpu_capability.upper()} ({CAPABILITY_ENV}={case.cpu_capability}) "
+            f"but torch runs {reported} on this host, which lacks it: record it on a host with "
+            f"{case.cpu_capability.upper()}; nothing was written"
         )

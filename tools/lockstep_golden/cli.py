@@ -55,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             return check(cases, args.out.resolve())
-        for case in cases:
-            generate(case, args.out.resolve())
+        generate_all(cases, args.out.resolve())
     except (CaseError, RuntimeError) as error:
         print(f"golden: error: {error}", file=sys.stderr)
         return 1
@@ -69,8 +68,8 @@ def check(cases: list[Case], fixtures: Path) -> int:
     this torch, unchanged. Returns 0 when all match, 1 otherwise."""
     differing = []
     with tempfile.TemporaryDirectory(prefix="golden-check-") as scratch:
+        generate_all(cases, Path(scratch))
         for case in cases:
-            generate(case, Path(scratch))
             committed = fixtures / f"{case.name}.h5"
             fresh = Path(scratch) / f"{case.name}.h5"
             if not committed.exists() or not filecmp.cmp(committed, fresh, shallow=False):
@@ -81,11 +80,22 @@ def check(cases: list[Case], fixtures: Path) -> int:
     return 1 if differing else 0
 
 
+def generate_all(cases: list[Case], out_dir: Path) -> None:
+    """Records `cases` into `out_dir`: here those whose capability this process runs, the
+    others in one child process per capability (torch reads `ATEN_CPU_CAPABILITY` once, when
+    it loads)."""
+    elsewhere: dict[str, list[Case]] = {}
+    for case in cases:
+        if runs_here(case):
+            generate(case, out_dir)
+        else:
+            elsewhere.setdefault(case.cpu_capability, []).append(case)
+    for batch in elsewhere.values():
+        _generate_in_child(batch, out_dir)
+
+
 def generate(case: Case, out_dir: Path) -> None:
-    """Records `case` into `out_dir/<name>.h5`, in a child process if its CPU capability asks."""
-    if not runs_here(case):
-        _generate_in_child(case, out_dir)
-        return
+    """Records `case` into `out_dir/<name>.h5`; this process must run its capability."""
     # Imported here: torch reads ATEN_CPU_CAPABILITY once, when it loads.
     from .record import record
     from .writer import write_fixture
@@ -97,14 +107,15 @@ def generate(case: Case, out_dir: Path) -> None:
     print(f"wrote {_display(path)} ({path.stat().st_size} bytes, {capability})")
 
 
-def _generate_in_child(case: Case, out_dir: Path) -> None:
-    env = environment_for(case)
+def _generate_in_child(cases: list[Case], out_dir: Path) -> None:
+    env = environment_for(cases[0])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOOLS_DIR), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "lockstep_golden", "--out", str(out_dir), case.name]
+    command = [sys.executable, "-m", "lockstep_golden", "--out", str(out_dir), *(case.name for case in cases)]
     result = subprocess.run(command, env=env, check=False)
     if result.returncode != 0:
-        setting = f"{CAPABILITY_ENV}={case.cpu_capability}" if case.cpu_capability else f"{CAPABILITY_ENV} unset"
-        raise RuntimeError(f"recording {case.name!r} in a child process ({setting}) failed: exit {result.returncode}")
+        raise RuntimeError(
+            f"recording {len(cases)} case(s) in a child process ({CAPABILITY_ENV}={cases[0].cpu_capability}) "
+            f"failed: exit {result.returncode}")
 
 
 def _display(path: Path) -> str:

@@ -13,6 +13,9 @@ from typing import Any, Literal
 DType = Literal["float32", "float64"]
 Implementation = Literal["forloop", "foreach", "fused"]
 CpuCapability = Literal["default", "avx2", "avx512"]
+# The capability of a case that does not name one: the goldens recorded before every case
+# pinned its capability were recorded on an AVX-512 host, at its best capability.
+RECORDED_CAPABILITY: CpuCapability = "avx512"
 Mode = Literal["replay", "closure"]
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
@@ -107,7 +110,10 @@ class Case:
     `options` are the optimizer's constructor arguments (the defaults of every group).
     `groups` defaults to a single group holding every parameter.
     `missing_grads` maps a parameter name to the 1-based steps at which its `.grad` is None.
-    `cpu_capability` forces `ATEN_CPU_CAPABILITY` for the recording (None: machine default).
+    `cpu_capability` pins `ATEN_CPU_CAPABILITY` for the recording: every case has one, so a
+    golden does not depend on the host that records it (default `RECORDED_CAPABILITY`, the
+    capability the goldens that did not name one were recorded at); a host that lacks it is
+    refused rather than recorded at another.
     `tolerance` becomes the fixture's optional `tolerance` attribute.
     `sparse_grads` names parameters whose gradient is a sparse COO tensor holding a seeded
     subset of rows each step (as `nn.Embedding(sparse=True)` gives); written with `grad_mask`.
@@ -133,7 +139,7 @@ class Case:
     groups: tuple[Group, ...] | None = None
     missing_grads: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     scheduler: Scheduler | None = None
-    cpu_capability: CpuCapability | None = None
+    cpu_capability: CpuCapability = "avx512"
     tolerance: Mapping[str, float] | None = None
     sparse_grads: tuple[str, ...] = ()
     mode: Mode = "replay"
@@ -171,7 +177,7 @@ def _validate(case: Case) -> None:
         fail(f"dtype {case.dtype!r} is not one of {DTYPES}")
     if case.implementation not in IMPLEMENTATIONS:
         fail(f"implementation {case.implementation!r} is not one of {IMPLEMENTATIONS}")
-    if case.cpu_capability is not None and case.cpu_capability not in CPU_CAPABILITIES:
+    if case.cpu_capability not in CPU_CAPABILITIES:
         fail(f"cpu_capability {case.cpu_capability!r} is not one of {CPU_CAPABILITIES}")
     if case.steps < 1:
         fail(f"steps must be >= 1, not {case.steps}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..spec import Case, CpuCapability, DType, Implementation
+from ..spec import RECORDED_CAPABILITY, Case, CpuCapability, DType, Implementation
 from .shapes import WIDE
 
 _DTYPE_SUFFIX = {"float32": "f32", "float64": "f64"}
@@ -32,7 +32,7 @@ def matrix_case(
     return Case(
         name="_".join(p for p in parts if p), description=description, optimizer=optimizer, dtype=dtype,
         implementation=implementation, steps=steps, seed=seed, params=WIDE, options=options,
-        cpu_capability=capability, **extra,
+        cpu_capability=capability or RECORDED_CAPABILITY, **extra,
     )
 
 
