@@ -8,13 +8,15 @@
 ///
 /// - its `Options` (with torch's validation messages in ``Optimizer/validate(_:)``),
 /// - its `State`, a ``TorchState`` whose ``TorchState/layout`` lists torch's keys once,
-/// - ``initialState(for:options:)``, the state before a parameter's first step, and
-/// - ``apply(_:options:)``, the element math of one parameter's step.
+/// - ``apply(_:options:)``, the element math of one parameter's step,
+/// - where the defaults do not fit: ``initialState(for:options:)`` (zeros by default),
+///   ``Optimizer/stateKeys(for:)`` (optional entries), ``sparseGradients(_:)`` and
+///   ``prepare(_:updating:)``.
 ///
 /// The driver gives ``apply(_:options:)`` the parameter's values and gradient as buffers
 /// updated in place, the state (uniquely referenced, so its arrays are updated in place
 /// too), the incremented step counter, and the CPU capability and parallelism to compute
-/// with. See the `OptimizerAuthoring` article for a complete optimizer in 40 lines.
+/// with. <doc:WritingAnOptimizer> walks through a complete optimizer, Lion, in 40 lines.
 public protocol PerParameterOptimizer: Optimizer where State: TorchState<Scalar> {
     /// Whether a group with `options` takes sparse gradients; by default it refuses them
     /// with torch's message, `"<name> does not support sparse gradients"`.
@@ -100,7 +102,7 @@ extension PerParameterOptimizer {
     /// has is kept).
     public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }
 
-    /// The body of ``update(_:)``. An optimizer that declares
+    /// The body of ``Optimizer/update(_:)``. An optimizer that declares
     /// `public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }`
     /// gets the driver compiled for its own type: the default implementation runs as generic
     /// code, whose metadata lookups cost about 3 µs a step (`lockstep-bench --sizes 65536`),
