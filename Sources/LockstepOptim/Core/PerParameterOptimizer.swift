@@ -75,6 +75,15 @@ public struct ParameterStep<Scalar: TensorScalar, State> {
     /// Whether torch's kernels fuse their multiply-adds (not on `DEFAULT`): pass it to
     /// ``TorchOps``.
     public var fma: Bool { cpuCapability.hasFMA }
+
+    /// Element `i` of the gradient as most of torch's `_single_tensor_<name>` loops begin:
+    /// `grad = -grad if maximize`, then `grad = grad.add(param, alpha=weight_decay)` where
+    /// the decay is not 0 (one multiply-add, fused where the kernel fuses it).
+    @inline(__always)
+    public func gradient(at i: Int, maximize: Bool, weightDecay: Double) -> Scalar {
+        let g = maximize ? -grad[i] : grad[i]
+        return weightDecay != 0 ? TorchOps.fusedMultiplyAdd(value[i], Scalar(weightDecay), g, fma) : g
+    }
 }
 
 extension PerParameterOptimizer {
@@ -88,8 +97,8 @@ extension PerParameterOptimizer {
         State.zeros(parameterShape: parameter.shape)
     }
 
-    /// The state keys from the layout: every required entry, and each optional one that a
-    /// new state in a group with `options` holds.
+    /// The state keys from the layout's required entries; a state with optional entries
+    /// (kept by some configurations only) overrides this.
     public static func stateKeys(for options: Options) -> [String] {
         State.entries.filter(\.isRequired).map(\.key)
     }

@@ -131,9 +131,6 @@ public protocol TorchState<Scalar>: ParameterState {
 }
 
 extension TorchState {
-    /// The keys of the layout, in order.
-    public static var keys: [String] { entries.map(\.key) }
-
     /// ``layout``, built once per state type. A key path into a generic type is
     /// instantiated at run time, through the metadata cache and the demangler: building the
     /// layout costs microseconds, more than a small tensor's step.

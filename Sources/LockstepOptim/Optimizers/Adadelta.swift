@@ -85,12 +85,9 @@ public final class Adadelta<Scalar: TensorScalar>: PerParameterOptimizer {
 
     public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
         let (rho, oneMinusRho, eps) = (Scalar(o.rho), Scalar(1 - o.rho), Scalar(o.eps))
-        let (decay, negativeLR, fma) = (Scalar(o.weightDecay), Scalar(-o.lr), p.fma)
+        let (negativeLR, fma) = (Scalar(-o.lr), p.fma)
         for i in p.indices {
-            var g = o.maximize ? -p.grad[i] : p.grad[i]
-            if o.weightDecay != 0 {
-                g = TorchOps.fusedMultiplyAdd(p.value[i], decay, g, fma)                          // grad.add(param, alpha=wd)
-            }
+            let g = p.gradient(at: i, maximize: o.maximize, weightDecay: o.weightDecay)       // -grad if maximize; grad.add(param, alpha=wd)
             let v = p.state.squareAvg[i] * rho                                                 // square_avg.mul_(rho)
             p.state.squareAvg[i] = TorchOps.fusedMultiplyAdd(oneMinusRho * g, g, v, fma)       //   .addcmul_(grad, grad, value=1 - rho)
             let std = (p.state.squareAvg[i] + eps).squareRoot()                                // square_avg.add(eps).sqrt_()

@@ -83,13 +83,10 @@ public final class Adamax<Scalar: TensorScalar>: PerParameterOptimizer {
     }
 
     public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
-        let (lerpWeight, beta2, eps, decay) = (Scalar(1 - o.betas.beta1), Scalar(o.betas.beta2), Scalar(o.eps), Scalar(o.weightDecay))
+        let (lerpWeight, beta2, eps) = (Scalar(1 - o.betas.beta1), Scalar(o.betas.beta2), Scalar(o.eps))
         let negativeStepSize = Scalar(-(o.lr / (1 - Foundation.pow(o.betas.beta1, p.step))))  // value=-lr / (1 - beta1 ** step)
         for i in p.indices {
-            var g = o.maximize ? -p.grad[i] : p.grad[i]
-            if o.weightDecay != 0 {
-                g = TorchOps.fusedMultiplyAdd(p.value[i], decay, g, p.fma)                      // grad.add(param, alpha=wd)
-            }
+            let g = p.gradient(at: i, maximize: o.maximize, weightDecay: o.weightDecay)       // -grad if maximize; grad.add(param, alpha=wd)
             p.state.expAvg[i] = TorchOps.lerp(p.state.expAvg[i], g, lerpWeight, fused: p.fma)  // exp_avg.lerp_(grad, 1 - beta1)
             p.state.expInf[i] = TorchOps.maximum(p.state.expInf[i] * beta2, g.magnitude + eps) // maximum(exp_inf.mul_(b2), |g| + eps)
             p.value[i] = p.value[i] + negativeStepSize * p.state.expAvg[i] / p.state.expInf[i] // addcdiv_

@@ -110,13 +110,10 @@ public final class RMSprop<Scalar: TensorScalar>: PerParameterOptimizer {
     }
 
     public func apply(_ p: inout ParameterStep<Scalar, State>, options o: Options) {
-        let (alpha, oneMinusAlpha, eps, decay) = (Scalar(o.alpha), Scalar(1 - o.alpha), Scalar(o.eps), Scalar(o.weightDecay))
+        let (alpha, oneMinusAlpha, eps) = (Scalar(o.alpha), Scalar(1 - o.alpha), Scalar(o.eps))
         let (momentum, negativeLR, fma) = (Scalar(o.momentum), Scalar(-o.lr), p.fma)
         for i in p.indices {
-            var g = o.maximize ? -p.grad[i] : p.grad[i]
-            if o.weightDecay != 0 {
-                g = TorchOps.fusedMultiplyAdd(p.value[i], decay, g, fma)                        // grad.add(param, alpha=wd)
-            }
+            let g = p.gradient(at: i, maximize: o.maximize, weightDecay: o.weightDecay)       // -grad if maximize; grad.add(param, alpha=wd)
             let v = p.state.squareAvg[i] * alpha                                               // square_avg.mul_(alpha)
             p.state.squareAvg[i] = TorchOps.fusedMultiplyAdd(oneMinusAlpha * g, g, v, fma)     //   .addcmul_(grad, grad, value=1 - alpha)
             var avg: Scalar
