@@ -98,18 +98,15 @@ def generate(case: Case, out_dir: Path) -> None:
     """Records `case` into `out_dir/<name>.h5`; this process must run its capability."""
     # Imported here: torch reads ATEN_CPU_CAPABILITY once, when it loads.
     from .record import record
-    from .writer import write_fixture
 
     path = out_dir / f"{case.name}.h5"
-    trajectory = record(case)
-    write_fixture(trajectory, path)
-    capability = trajectory.reference["cpu_capability"]
+    capability = record(case, path)
     print(f"wrote {_display(path)} ({path.stat().st_size} bytes, {capability})")
 
 
 def _generate_in_child(cases: list[Case], out_dir: Path) -> None:
     env = environment_for(cases[0])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOOLS_DIR), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOOLS_DIR), str(TOOLS_DIR / "python" / "src"), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "lockstep_golden", "--out", str(out_dir), *(case.name for case in cases)]
     result = subprocess.run(command, env=env, check=False)
     if result.returncode != 0:

@@ -1,0 +1,427 @@
+"""Writes a Lockstep golden fixture (format v1 and Lockstep's extensions) as a stream.
+
+A recording does not know its length in advance, and must not hold its trajectory in
+memory. So `FixtureWriter` appends each step's rows to a *spool*, a scratch HDF5 file of
+growable datasets beside the destination, and `finish()` then writes the fixture itself
+row by row into a temporary file, renames it into place and deletes the spool. Memory stays
+one row per series, whatever the number of steps; an exception before `finish()` (or a
+call to `discard()`) leaves no file under the final name.
+
+The fixture follows `docs/fixture-format.md`: HDF5 1.10 object formats (checksummed
+metadata), every chunkable dataset with fletcher32, step series one step per chunk (or one
+chunk when a row is a single number), fixed-length UTF-8 string attributes (in the
+checksummed object header).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+FORMAT = "lockstep-golden"
+FORMAT_VERSION = 1
+FILE_MODE = 0o644
+# The newest formats HDF5 1.10 reads: checksummed metadata (superblock v3, object headers v2).
+LIBVER = ("v110", "v110")
+DTYPES = ("float32", "float64")
+# Per-step hyperparameters the format carries besides lr (extension 8), in writing order.
+SCHEDULED_KEYS = ("momentum", "betas")
+
+
+class FixtureError(ValueError):
+    """Something the format cannot express; the message names the file and the object."""
+
+
+@dataclass
+class Objective:
+    """A built-in objective for closure mode (extension 5): `/objective` with `kind`, its
+    constants as attributes and its data as datasets in the file's dtype."""
+
+    kind: str
+    data: Mapping[str, np.ndarray] = field(default_factory=dict)
+    attrs: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Header:
+    """The root attributes (`docs/fixture-format.md`, "Root attributes")."""
+
+    optimizer: str
+    dtype: str
+    mode: str = "replay"
+    reference: Mapping[str, Any] = field(default_factory=dict)
+    tolerance: Mapping[str, float] | None = None
+    scheduler: Mapping[str, Any] | None = None
+    description: str | None = None
+    case: str | None = None
+    seed: int | None = None
+
+
+class _Series:
+    """One `[N, *row]` series in the spool: a growable dataset, NaN (or 0) where unwritten."""
+
+    def __init__(self, spool: h5py.File, name: str, row: tuple[int, ...], dtype: np.dtype, first_step: int) -> None:
+        self.row = row
+        self.dtype = dtype
+        # Rows without an element (a [0, 3] parameter) need no storage.
+        self.dataset: h5py.Dataset | None = None
+        if math.prod(row) > 0:
+            fill = 0 if dtype.kind in "ui" else np.nan
+            self.dataset = spool.create_dataset(
+                name, shape=(first_step, *row), maxshape=(None, *row), dtype=dtype, chunks=(1, *row), fillvalue=fill)
+
+    def put(self, step: int, value: np.ndarray) -> None:
+        """Writes row `step` (0-based), growing the dataset to hold it."""
+        if self.dataset is None:
+            return
+        if self.dataset.shape[0] <= step:
+            self.dataset.resize(step + 1, axis=0)
+        self.dataset[step] = value
+
+    def rows(self, count: int) -> Iterator[np.ndarray]:
+        """Yields `count` rows (NaN, or 0 for integers, past the last written one)."""
+        if self.dataset is None:
+            for _ in range(count):
+                yield np.zeros(self.row, dtype=self.dtype)
+            return
+        if self.dataset.shape[0] < count:
+            self.dataset.resize(count, axis=0)
+        for t in range(count):
+            yield self.dataset[t]
+
+
+class _Param:
+    """What is recorded about one parameter."""
+
+    def __init__(self, name: str, index: int, initial: np.ndarray) -> None:
+        self.name = name
+        self.index = index
+        self.initial = initial
+        self.shape = tuple(initial.shape)
+        self.has_grad: list[bool] = []
+        self.sparse = False
+        self.state: dict[str, _Series] = {}
+        self.padded_lists: set[str] = set()
+        self.initial_state: dict[str, np.ndarray] = {}
+        self.evaluation_has_grad: list[bool] = []
+        # Spooled series by key: grad, grad_mask, param, evaluations/param, evaluations/grad.
+        self.spooled: dict[str, _Series] = {}
+
+
+class FixtureWriter:
+    """Streams one trajectory into `path`.
+
+    Call `add_param` for every parameter (in `param_groups` order) before the first step,
+    then per step `set_grad`, `set_param`, `set_state` (any order), `set_steps` for the
+    per-step rows under `/steps`, and finally `finish(param_groups)`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], header: Header, *, compress: bool = False) -> None:
+        if header.dtype not in DTYPES:
+            raise FixtureError(f"{path}: dtype {header.dtype!r} is not one of {DTYPES}")
+        self.path = Path(path)
+        self.header = header
+        self.compress = compress
+        self.dtype = np.dtype(header.dtype)
+        self.params: dict[str, _Param] = {}
+        self.steps = 0
+        self.step_rows: dict[str, list[Any]] = {}
+        self.loss: list[float] = []
+        self.closure_calls: list[int] = []
+        self.evaluation_loss: list[float] = []
+        self.objective: Objective | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, spool_name = tempfile.mkstemp(prefix=f".{self.path.name}.spool", suffix=".h5", dir=self.path.parent)
+        os.close(fd)
+        self._spool_path = Path(spool_name)
+        self._spool = h5py.File(self._spool_path, "w")
+        self._closed = False
+
+    # -- recording -----------------------------------------------------------------------
+
+    def fail(self, obj: str, message: str) -> FixtureError:
+        return FixtureError(f"{self.path}: {obj}: {message}")
+
+    def add_param(self, name: str, initial: np.ndarray) -> None:
+        if not name or "/" in name:
+            raise self.fail(f"/params/{name}", "a parameter name must be non-empty and hold no '/'")
+        if name in self.params:
+            raise self.fail(f"/params/{name}", "two parameters have this name")
+        param = self.params[name] = _Param(name, len(self.params), self._float(initial, f"/params/{name}/initial"))
+        # A parameter whose group joins at a later step had no gradient before, and kept its value.
+        param.has_grad = [False] * self.steps
+        if self.steps:
+            series = self._series(param, "param", param.shape, self.dtype, self.steps)
+            for t in range(self.steps):
+                series.put(t, param.initial)
+
+    def set_initial_state(self, name: str, key: str, value: np.ndarray) -> None:
+        """The state before the first recorded step (extension 13, a recording window)."""
+        self.params[name].initial_state[key] = self._float(value, f"/params/{name}/initial_state/{key}")
+
+    def begin_step(self) -> int:
+        """Starts the next step; returns its 0-based row."""
+        self.steps += 1
+        return self.steps - 1
+
+    def set_grad(self, name: str, grad: np.ndarray | None, mask: np.ndarray | None = None) -> None:
+        """This step's gradient (None: `.grad` was None); `mask` for a sparse one (extension 4)."""
+        param = self.params[name]
+        t = self.steps - 1
+        param.has_grad.append(grad is not None)
+        if grad is None:
+            return
+        self._series(param, "grad", param.shape, self.dtype, t).put(t, self._row(grad, param, "grad"))
+        if mask is not None:
+            param.sparse = True
+            self._series(param, "grad_mask", param.shape, np.dtype(np.uint8), t).put(t, mask.astype(np.uint8))
+
+    def set_param(self, name: str, value: np.ndarray) -> None:
+        param = self.params[name]
+        t = self.steps - 1
+        self._series(param, "param", param.shape, self.dtype, t).put(t, self._row(value, param, "param"))
+
+    def set_state(self, name: str, key: str, value: np.ndarray, *, padded_list: bool = False) -> None:
+        param = self.params[name]
+        t = self.steps - 1
+        if not key or "/" in key:
+            raise self.fail(f"/params/{name}/state", f"state key {key!r} must be non-empty and hold no '/'")
+        obj = f"/params/{name}/state/{key}"
+        value = self._float(value, obj)
+        series = param.state.get(key)
+        if series is None:
+            series = param.state[key] = _Series(self._spool, f"p{param.index}/state/{key}", value.shape, self.dtype, t)
+        elif series.row != value.shape:
+            raise self.fail(obj, f"changes shape from {list(series.row)} to {list(value.shape)} at step {t + 1}; "
+                                 "a state entry must keep its shape")
+        if padded_list:
+            param.padded_lists.add(key)
+        series.put(t, value)
+
+    def set_steps(self, key: str, row: Any) -> None:
+        """This step's row of `/steps/<key>` (lr, betas, momentum, metric)."""
+        rows = self.step_rows.setdefault(key, [])
+        rows.extend([None] * (self.steps - 1 - len(rows)))
+        rows.append(row)
+
+    def set_closure(self, loss: float, calls: int) -> None:
+        """Closure mode: what `step(closure)` returned and how often it called the closure."""
+        self.loss.append(loss)
+        self.closure_calls.append(calls)
+
+    def add_evaluation(self, loss: float, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray | None]) -> None:
+        """One closure call (extension 12): the parameters it ran at, its loss and gradients."""
+        e = len(self.evaluation_loss)
+        self.evaluation_loss.append(loss)
+        for name, param in self.params.items():
+            self._series(param, "evaluations/param", param.shape, self.dtype, e).put(
+                e, self._row(params[name], param, "evaluations/param"))
+            grad = grads.get(name)
+            param.evaluation_has_grad.append(grad is not None)
+            series = self._series(param, "evaluations/grad", param.shape, self.dtype, e)
+            if grad is not None:
+                series.put(e, self._row(grad, param, "evaluations/grad"))
+
+    # -- finishing -----------------------------------------------------------------------
+
+    def finish(self, param_groups: Sequence[Mapping[str, Any]]) -> Path:
+        """Writes the fixture (temporary file, then rename) and removes the spool."""
+        if self.steps < 1:
+            self.discard()
+            raise FixtureError(f"{self.path}: no step was recorded; a fixture holds at least one")
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.tmp", dir=self.path.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            try:
+                with h5py.File(tmp, "w", libver=LIBVER) as file:
+                    self._write(file, param_groups)
+                tmp.chmod(FILE_MODE)
+                os.replace(tmp, self.path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        finally:
+            self.discard()
+        return self.path
+
+    def discard(self) -> None:
+        """Removes the spool; nothing is written under the final name."""
+        if not self._closed:
+            self._closed = True
+            self._spool.close()
+            self._spool_path.unlink(missing_ok=True)
+
+    def _write(self, file: h5py.File, param_groups: Sequence[Mapping[str, Any]]) -> None:
+        header = self.header
+        attrs = file.attrs
+        _set_string(attrs, "format", FORMAT)
+        attrs["format_version"] = FORMAT_VERSION
+        _set_string(attrs, "optimizer", header.optimizer)
+        _set_string(attrs, "dtype", header.dtype)
+        attrs["steps"] = self.steps
+        _set_string(attrs, "mode", header.mode)
+        _set_string(attrs, "param_groups", json.dumps(list(param_groups)))
+        _set_string(attrs, "reference", json.dumps(dict(header.reference)))
+        if header.tolerance is not None:
+            _set_string(attrs, "tolerance", json.dumps(dict(header.tolerance)))
+        if header.scheduler is not None:
+            _set_string(attrs, "scheduler", json.dumps(header.scheduler))
+        if header.description is not None:
+            _set_string(attrs, "description", header.description)
+        if header.case is not None:
+            _set_string(attrs, "case", header.case)
+        if header.seed is not None:
+            attrs["seed"] = header.seed
+
+        closure = header.mode == "closure"
+        float_type = self.dtype.newbyteorder("<")
+        for param in self.params.values():
+            group = file.create_group(f"params/{param.name}")
+            group.attrs["index"] = param.index
+            _write_dataset(group, "initial", param.initial, float_type)
+            if not closure:
+                _copy_rows(group, "grad", self._spooled(param, "grad"), self.steps, param.shape, float_type, self.compress)
+            has_grad = np.array([closure or g for g in param.has_grad] or [True] * self.steps, dtype=np.uint8)
+            if not has_grad.all():
+                _write_step_dataset(group, "has_grad", has_grad, np.uint8)
+            if param.sparse:
+                _copy_rows(group, "grad_mask", self._spooled(param, "grad_mask"), self.steps, param.shape, np.uint8, False)
+            _copy_rows(group, "param", self._spooled(param, "param"), self.steps, param.shape, float_type, self.compress)
+            if param.state:
+                state = group.create_group("state")
+                for key, series in param.state.items():
+                    compress = self.compress or key in param.padded_lists
+                    _copy_rows(state, key, series, self.steps, series.row, float_type, compress)
+            if param.initial_state:
+                initial_state = group.create_group("initial_state")
+                for key, value in param.initial_state.items():
+                    _write_dataset(initial_state, key, value, float_type)
+            if self.evaluation_loss:
+                evaluations = group.create_group("evaluations")
+                count = len(self.evaluation_loss)
+                _copy_rows(evaluations, "param", self._spooled(param, "evaluations/param"), count, param.shape, float_type, self.compress)
+                _copy_rows(evaluations, "grad", self._spooled(param, "evaluations/grad"), count, param.shape, float_type, self.compress)
+                if not all(param.evaluation_has_grad):
+                    _write_step_dataset(evaluations, "has_grad", np.array(param.evaluation_has_grad, dtype=np.uint8), np.uint8)
+
+        if self.step_rows:
+            steps = file.require_group("steps")
+            for key in ("lr", *SCHEDULED_KEYS, "metric"):
+                if key in self.step_rows:
+                    rows = self.step_rows[key]
+                    rows.extend([None] * (self.steps - len(rows)))
+                    _write_step_dataset(steps, key, _pad_rows(rows), "<f8")
+        if closure:
+            steps = file.require_group("steps")
+            _write_step_dataset(steps, "loss", np.asarray(self.loss, dtype=np.float64), "<f8")
+            _write_step_dataset(steps, "closure_calls", np.asarray(self.closure_calls, dtype=np.int64), "<i8")
+            if self.objective is not None:
+                objective = file.create_group("objective")
+                _set_string(objective.attrs, "kind", self.objective.kind)
+                for name, value in self.objective.attrs.items():
+                    objective.attrs[name] = float(value)
+                for name, data in self.objective.data.items():
+                    _write_dataset(objective, name, np.asarray(data).astype(self.dtype), float_type)
+            if self.evaluation_loss:
+                evaluations = file.create_group("evaluations")
+                _write_step_dataset(evaluations, "loss", np.asarray(self.evaluation_loss, dtype=np.float64), "<f8")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _series(self, param: _Param, key: str, row: tuple[int, ...], dtype: np.dtype, first: int) -> _Series:
+        if key not in param.spooled:
+            param.spooled[key] = _Series(self._spool, f"p{param.index}/{key}", row, dtype, first)
+        return param.spooled[key]
+
+    def _spooled(self, param: _Param, key: str) -> _Series:
+        """The series `key`; all NaN (0 for the mask) when no step wrote it (a parameter
+        that never had a gradient)."""
+        dtype = np.dtype(np.uint8) if key == "grad_mask" else self.dtype
+        return self._series(param, key, param.shape, dtype, 0)
+
+    def _float(self, value: Any, obj: str) -> np.ndarray:
+        array = np.asarray(value)
+        if array.dtype.kind not in "fiub":
+            raise self.fail(obj, f"holds {array.dtype} values, which a fixture cannot store (real numbers only)")
+        return array.astype(self.dtype)
+
+    def _row(self, value: np.ndarray, param: _Param, key: str) -> np.ndarray:
+        array = self._float(value, f"/params/{param.name}/{key}")
+        if array.shape != param.shape:
+            raise self.fail(f"/params/{param.name}/{key}", f"has shape {list(array.shape)} at step {self.steps}, "
+                                                            f"the parameter {list(param.shape)}")
+        return array
+
+
+def _pad_rows(rows: list[Any]) -> np.ndarray:
+    """Per-step rows of numbers (or of pairs, as betas), NaN-padded to the widest row: a
+    group that has not joined yet, or a step that recorded nothing."""
+    width = max((len(r) for r in rows if isinstance(r, (list, tuple))), default=None)
+    if width is None:
+        return np.asarray([math.nan if r is None else r for r in rows], dtype=np.float64)
+    inner = next((np.asarray(v, dtype=np.float64).shape for r in rows if r for v in r if v is not None), ())
+    out = np.full((len(rows), width, *inner), np.nan, dtype=np.float64)
+    for t, row in enumerate(rows):
+        for g, value in enumerate(row or ()):
+            if value is not None:
+                out[t, g] = value
+    return out
+
+
+def _set_string(attrs: h5py.AttributeManager, name: str, text: str) -> None:
+    """A fixed-length, null-padded UTF-8 string attribute."""
+    data = text.encode("utf-8")
+    attrs.create(name, np.array(data, dtype=f"S{max(1, len(data))}"), dtype=h5py.string_dtype("utf-8", max(1, len(data))))
+
+
+def _layout(shape: tuple[int, ...], compress: bool) -> dict[str, object]:
+    """One chunk per step when a row holds more than one element, else one chunk for the
+    whole series; fletcher32 on both, gzip after shuffling with `compress`. Contiguous (no
+    checksum is possible) when the series holds no element."""
+    row = shape[1:]
+    layout: dict[str, object] = {}
+    if math.prod(row) > 1:
+        layout = {"chunks": (1, *row), "fletcher32": True}
+    elif math.prod(shape) > 0:
+        layout = {"chunks": shape, "fletcher32": True}
+    if compress and layout:
+        layout.update(compression="gzip", compression_opts=9, shuffle=True)
+    return layout
+
+
+def _copy_rows(
+    parent: h5py.Group, name: str, series: _Series, count: int, row: tuple[int, ...], dtype: Any, compress: bool
+) -> None:
+    """`[count, *row]` from the spool, one row at a time when rows are chunks."""
+    shape = (count, *row)
+    layout = _layout(shape, compress)
+    if math.prod(row) > 1:
+        dataset = parent.create_dataset(name, shape=shape, dtype=dtype, track_times=False, **layout)
+        for t, value in enumerate(series.rows(count)):
+            dataset[t] = value
+    else:
+        data = np.stack(list(series.rows(count))) if count else np.zeros(shape)
+        parent.create_dataset(name, data=data.reshape(shape).astype(dtype), track_times=False, **layout)
+
+
+def _write_step_dataset(parent: h5py.Group, name: str, data: np.ndarray, dtype: Any) -> None:
+    parent.create_dataset(name, data=data.astype(dtype), track_times=False, **_layout(data.shape, False))
+
+
+def _write_dataset(parent: h5py.Group, name: str, data: np.ndarray, dtype: Any) -> None:
+    """A dataset without a step axis: one chunk with fletcher32, unless it is a scalar or
+    empty (which HDF5 cannot chunk)."""
+    layout: dict[str, object] = {}
+    if data.ndim > 0 and data.size > 0:
+        layout = {"chunks": data.shape, "fletcher32": True}
+    parent.create_dataset(name, data=data.astype(dtype), track_times=False, **layout)
