@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import filecmp
 import os
-import subprocess
 import sys
-import tempfile
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
-from .capability import CAPABILITY_ENV, environment_for, runs_here
+import lockstep
+from lockstep.cases import check_all, record_all
+
 from .cases import CASES, case_named
 from .spec import Case, CaseError
 
@@ -62,57 +63,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def check(cases: list[Case], fixtures: Path) -> int:
-    """Re-records `cases` into a temporary directory and compares them byte for byte with
-    the files in `fixtures`: proof that the committed goldens come from this generator and
-    this torch, unchanged. Returns 0 when all match, 1 otherwise."""
-    differing = []
-    with tempfile.TemporaryDirectory(prefix="golden-check-") as scratch:
-        generate_all(cases, Path(scratch))
-        for case in cases:
-            committed = fixtures / f"{case.name}.h5"
-            fresh = Path(scratch) / f"{case.name}.h5"
-            if not committed.exists() or not filecmp.cmp(committed, fresh, shallow=False):
-                differing.append(case.name)
-    for name in differing:
-        print(f"golden: {name}: the committed fixture differs from a fresh recording", file=sys.stderr)
-    print(f"golden: {len(cases) - len(differing)} of {len(cases)} fixtures reproduce byte for byte")
-    return 1 if differing else 0
+def _runnable(case: Case | lockstep.Case) -> lockstep.Case:
+    """A spec case as the package's case runner takes it: recorded by `record.py`."""
+    if isinstance(case, lockstep.Case):
+        return case
+    return lockstep.Case(case.name, partial(_record_spec, case), case.cpu_capability, case.description)
 
 
-def generate_all(cases: list[Case], out_dir: Path) -> None:
-    """Records `cases` into `out_dir`: here those whose capability this process runs, the
-    others in one child process per capability (torch reads `ATEN_CPU_CAPABILITY` once, when
-    it loads)."""
-    elsewhere: dict[str, list[Case]] = {}
-    for case in cases:
-        if runs_here(case):
-            generate(case, out_dir)
-        else:
-            elsewhere.setdefault(case.cpu_capability, []).append(case)
-    for batch in elsewhere.values():
-        _generate_in_child(batch, out_dir)
-
-
-def generate(case: Case, out_dir: Path) -> None:
-    """Records `case` into `out_dir/<name>.h5`; this process must run its capability."""
+def _record_spec(case: Case, path: Path) -> None:
     # Imported here: torch reads ATEN_CPU_CAPABILITY once, when it loads.
     from .record import record
 
-    path = out_dir / f"{case.name}.h5"
-    capability = record(case, path)
-    print(f"wrote {_display(path)} ({path.stat().st_size} bytes, {capability})")
+    record(case, path)
 
 
-def _generate_in_child(cases: list[Case], out_dir: Path) -> None:
-    env = environment_for(cases[0])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOOLS_DIR), str(TOOLS_DIR / "python" / "src"), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "lockstep_golden", "--out", str(out_dir), *(case.name for case in cases)]
-    result = subprocess.run(command, env=env, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"recording {len(cases)} case(s) in a child process ({CAPABILITY_ENV}={cases[0].cpu_capability}) "
-            f"failed: exit {result.returncode}")
+def _child(names: Sequence[str], out_dir: Path) -> list[str]:
+    """The command that records `names` in a child process (which pins their capability)."""
+    return [sys.executable, "-m", "lockstep_golden", "--out", str(out_dir), *names]
+
+
+def generate_all(cases: Sequence[Case | lockstep.Case], out_dir: Path) -> None:
+    """Records `cases` into `out_dir`: here those whose capability this process runs, the
+    others in one child process per capability (`lockstep.cases.record_all`)."""
+    record_all([_runnable(c) for c in cases], out_dir, _child, log=_log)
+
+
+def check(cases: Sequence[Case | lockstep.Case], fixtures: Path) -> int:
+    """Re-records `cases` into a temporary directory and compares them byte for byte with
+    the files in `fixtures`: proof that the committed goldens come from this generator and
+    this torch, unchanged. Returns 0 when all match, 1 otherwise."""
+    return check_all([_runnable(c) for c in cases], fixtures, _child, log=_log)
+
+
+def _log(line: str) -> None:
+    print(line.replace(str(Path.cwd()) + os.sep, ""))
 
 
 def _display(path: Path) -> str:

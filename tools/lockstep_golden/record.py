@@ -23,7 +23,6 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from . import objectives
-from .capability import check_capability
 from .gradients import GradientStream, SparseRows, sparse_rows
 from .metrics import metric_values
 from .optimizers import implementation_flags, optimizer_class, reference_class_path
@@ -39,16 +38,14 @@ TORCH_DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": tor
 Tensors = dict[str, torch.nn.Parameter]
 
 
-def record(case: Case, path: Path) -> str:
-    """Records `case` into `path` in this process (whose ATEN_CPU_CAPABILITY must already
-    suit it); returns the capability torch ran."""
+def record(case: Case, path: Path) -> None:
+    """Records `case` into `path` in this process, whose ATEN_CPU_CAPABILITY the caller
+    (`lockstep.cases`) has checked."""
     torch.set_num_threads(1)
-    capability = torch.backends.cpu.get_cpu_capability()
-    check_capability(case, capability)
     dtype = TORCH_DTYPES[case.dtype]
     if case.mode == "closure":
         _record_closure(case, dtype, path)
-        return capability
+        return
 
     run = training_run(case, dtype) if case.training is not None else None
     if run is not None:
@@ -79,7 +76,6 @@ def record(case: Case, path: Path) -> str:
                 scheduler.step(metric[t - 1])
             elif scheduler is not None:
                 scheduler.step()
-    return capability
 
 
 def _recorder(case: Case, optimizer: Optimizer, tensors: Tensors, path: Path, **extra: Any) -> lockstep.record:

@@ -7,13 +7,17 @@ below), then `tools/golden NAME`. Case names read as the matrix they cover:
 
 from __future__ import annotations
 
+import lockstep
+
 from ..spec import Case
 from . import (
     adadelta, adafactor, adagrad, adam, adamax, asgd, conjugate_gradient, default_capability, lbfgs, muon, nadam,
-    radam, rmsprop, rprop, schedules, sgd, sparse_adam,
+    radam, recorded_closure, rmsprop, rprop, schedules, sgd, sparse_adam,
 )
 
-CASES: tuple[Case, ...] = (
+# Spec cases (`spec.Case`, recorded by `record.py`), and cases that record themselves
+# (`lockstep.Case`: a function around a `lockstep.record` block).
+CASES: tuple[Case | lockstep.Case, ...] = (
     *adam.CASES,
     *sgd.CASES,
     *adagrad.CASES,
@@ -31,10 +35,11 @@ CASES: tuple[Case, ...] = (
     *conjugate_gradient.CASES,
     *schedules.CASES,
     *default_capability.CASES,
+    *recorded_closure.CASES,
 )
 
 
-def _check_unique_names(cases: tuple[Case, ...]) -> None:
+def _check_unique_names(cases: tuple[Case | lockstep.Case, ...]) -> None:
     names = [c.name for c in cases]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -44,7 +49,7 @@ def _check_unique_names(cases: tuple[Case, ...]) -> None:
 _check_unique_names(CASES)
 
 
-def case_named(name: str) -> Case:
+def case_named(name: str) -> Case | lockstep.Case:
     """The case called `name`; KeyError listing the known names otherwise."""
     for case in CASES:
         if case.name == name:

@@ -9,9 +9,26 @@
 The files follow Lockstep's fixture format (`docs/fixture-format.md` in the repository).
 """
 
-from .fixture import FixtureError, Objective
-from .recorder import record
-from .synthetic import AdversarialGradients, synthetic
+from __future__ import annotations
 
-__all__ = ["AdversarialGradients", "FixtureError", "Objective", "record", "synthetic"]
+from typing import Any
+
+from .cases import Case
+from .fixture import FixtureError, Objective
+
+__all__ = ["AdversarialGradients", "Case", "FixtureError", "Objective", "record", "synthetic"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """`record`, `synthetic` and `AdversarialGradients` import torch: only when first used,
+    so that a module of cases can be listed, and can pin the CPU capability, before torch loads."""
+    if name == "record":
+        from .recorder import record
+
+        return record
+    if name in ("synthetic", "AdversarialGradients"):
+        from . import adversarial
+
+        return getattr(adversarial, name)
+    raise AttributeError(f"module 'lockstep' has no attribute {name!r}")

@@ -143,7 +143,9 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
                 self._closure_returned(out)
             return out
 
-        # A bound method, as torch's schedulers expect to find (they wrap `step` in turn).
+        # torch's schedulers mark the `step` they wrapped (`_wrapped_by_lr_sched`) and warn when
+        # it is gone: the marks carry over. A bound method, as they expect when they wrap it in turn.
+        step.__dict__.update(getattr(getattr(bound, "__func__", bound), "__dict__", {}))
         self._restore.append(_replace_attribute(opt, "step", types.MethodType(step, opt)))
         self.watch_scheduler(self._scheduler)
         return self
@@ -279,6 +281,8 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
         """Notes the groups not seen yet: all of them at the first recorded step, later the
         ones `add_param_group` added; their parameters join the fixture."""
         first = not self._group_ids
+        if not first and len(opt.param_groups) > len(self._group_ids):
+            self._dtype(opt)  # a group added later: its parameters must have the file's dtype too
         for group in opt.param_groups:
             if id(group) in self._group_ids:
                 continue
