@@ -2,7 +2,7 @@
 
 Records AdamW (fused, float32) on one parameter of 1M elements for 10 and for 100 steps
 from torch into a scratch folder (never into fixtures/: the files are large), with the
-golden generator's own recorder and writer. Then, for each, times
+golden generator's own recorder (the lockstep package). Then, for each, times
 
 - `verify --exact --fixture F` (the release build that `bash tools/bench build` makes),
   under `/usr/bin/time -v` for its wall time and peak resident memory, and
@@ -25,10 +25,9 @@ from pathlib import Path
 
 import h5py
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent / "python" / "src")]
 from lockstep_golden.record import record  # noqa: E402
 from lockstep_golden.spec import Case, Param  # noqa: E402
-from lockstep_golden.writer import write_fixture  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 VERIFY = REPO / ".build/bench/release/verify"
@@ -41,7 +40,7 @@ def fixture(out: Path, steps: int, elements: int) -> Path:
             name=path.stem, description="verify benchmark: AdamW fused float32, one large parameter",
             optimizer="AdamW", dtype="float32", implementation="fused", steps=steps, seed=6,
             params=(Param("w", (elements,)),), options={"lr": 1e-3})
-        write_fixture(record(case), path)
+        record(case, path)
     return path
 
 

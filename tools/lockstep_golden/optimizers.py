@@ -25,19 +25,6 @@ IMPLEMENTATION_FLAGS: dict[str, dict[str, bool]] = {
 }
 
 
-def register_reference(name: str, cls: type[Optimizer], origin: str) -> None:
-    """Makes `name` a reference like those above, for optimizers defined outside this
-    package (`tools/examples/custom-optimizer` records its Lion this way): a case whose
-    `optimizer` is `name` then records `cls`, for-loop only, and the fixture's `reference`
-    provenance names `origin` (`path/to/file.py:Class`). Registering the same class again
-    replaces its origin; a name torch.optim or another class already has is a ValueError."""
-    known = REFERENCE_CLASSES.get(name)
-    taken = hasattr(torch.optim, name) if known is None else known[0] is not cls
-    if taken:
-        raise ValueError(f"optimizer name {name!r} is taken (torch.optim or another reference)")
-    REFERENCE_CLASSES[name] = (cls, origin)
-
-
 def optimizer_class(case: Case) -> type[Optimizer]:
     """The class the case records: a project reference, else `torch.optim.<name>`."""
     if case.optimizer in REFERENCE_CLASSES:
