@@ -143,7 +143,9 @@ class FixtureWriter:
         fd, spool_name = tempfile.mkstemp(prefix=f".{self.path.name}.spool", suffix=".h5", dir=self.path.parent)
         os.close(fd)
         self._spool_path = Path(spool_name)
-        self._spool = h5py.File(self._spool_path, "w")
+        # No chunk cache: every row is a whole chunk, written once; a cache only holds memory
+        # (with torch allocating between writes, the process grew ~60 KB a step with one).
+        self._spool = h5py.File(self._spool_path, "w", rdcc_nbytes=0)
         self._closed = False
 
     # -- recording -----------------------------------------------------------------------
@@ -243,7 +245,7 @@ class FixtureWriter:
             os.close(fd)
             tmp = Path(tmp_name)
             try:
-                with h5py.File(tmp, "w", libver=LIBVER) as file:
+                with h5py.File(tmp, "w", libver=LIBVER, rdcc_nbytes=0) as file:
                     self._write(file, param_groups)
                 tmp.chmod(FILE_MODE)
                 os.replace(tmp, self.path)
