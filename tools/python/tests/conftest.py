@@ -61,6 +61,17 @@ def load() -> Iterator[Callable[[str | os.PathLike[str]], Fixture]]:
         fixture.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_thread() -> Iterator[None]:
+    """One intra-op thread: small tensors run far faster (and reproducibly) without a pool."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def figure() -> Callable[[str], None]:
     """`figure(line)`: a measurement shown in the terminal summary (no `-s` needed)."""

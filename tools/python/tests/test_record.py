@@ -291,12 +291,39 @@ def test_one_cycle_records_lr_and_momentum(tmp_path: Path, load: Any, kind: str,
     assert len({row[0] for row in lrs}) > 1  # the schedule moved
 
 
+def test_betas_with_a_group_joining_later(tmp_path: Path, load: Any) -> None:
+    a, b = nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(3))
+    opt = torch.optim.Adam([a], lr=0.1)
+    with lockstep.record(opt, tmp_path / "run.h5", names={"a": a, "b": b}):
+        for t in range(1, 5):
+            if t == 2:
+                opt.param_groups[0]["betas"] = (0.8, 0.999)
+            if t == 3:
+                opt.add_param_group({"params": [b], "betas": (0.5, 0.9)})
+            a.grad, b.grad = torch.ones(2), torch.ones(3)
+            opt.step()
+    f = load(tmp_path / "run.h5")
+    nan = [np.nan, np.nan]
+    np.testing.assert_array_equal(f["steps/betas"], [[[0.9, 0.999], nan], [[0.8, 0.999], nan],
+                                                     [[0.8, 0.999], [0.5, 0.9]], [[0.8, 0.999], [0.5, 0.9]]])
+    assert "steps/momentum" not in f
+    assert f.groups[0]["betas"] == [0.9, 0.999]
+    assert f.groups[1]["betas"] == [0.5, 0.9] and f.groups[1]["added_at_step"] == 3
+
+
+def test_scheduler_spec_with_a_later_window_is_refused(tmp_path: Path) -> None:
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="scheduler_spec"):
+        lockstep.record(opt, tmp_path / "run.h5", scheduler_spec={"name": "StepLR", "step_size": 2}, steps=range(3, 5))
+
+
 def test_scheduler_built_inside_the_block_keeps_the_constructor_values(tmp_path: Path, load: Any) -> None:
     model = mlp()
     opt = torch.optim.Adam(model.parameters(), lr=0.5, betas=(0.8, 0.99))
     x, y = data(torch.float32)
     lrs = []
-    with lockstep.record(opt, tmp_path / "run.h5", names=model.named_parameters()) as recording:
+    spec = {"name": "OneCycleLR", "max_lr": 0.1, "total_steps": 8}
+    with lockstep.record(opt, tmp_path / "run.h5", names=model.named_parameters(), scheduler_spec=spec) as recording:
         scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=8)
         recording.watch_scheduler(scheduler)
         for _ in range(4):
@@ -310,6 +337,7 @@ def test_scheduler_built_inside_the_block_keeps_the_constructor_values(tmp_path:
     assert f.groups[0]["betas"] == [0.8, 0.99]
     np.testing.assert_array_equal(f["steps/lr"][:, 0], lrs)
     assert lrs[0] == pytest.approx(0.1 / 25)
+    assert json.loads(f.attrs["scheduler"]) == spec
     assert "steps/betas" in f
 
 
@@ -488,6 +516,33 @@ def test_lbfgs_strong_wolfe_closure(tmp_path: Path, load: Any) -> None:
         np.testing.assert_array_equal(f[f"params/{name}/param"][-1], snapshot(named[name]))
     assert "params/weight/state/old_dirs" in f  # LBFGS keeps its state on the first parameter
     assert "params/bias/state" not in f
+    # One closure call per chunk where a row holds more than one number, else one chunk.
+    assert f.file["params/weight/evaluations/param"].chunks == (1, 1, 3)
+    assert f.file["params/bias/evaluations/grad"].chunks == (len(calls), 1)
+    assert f.file["evaluations/loss"].dtype == np.float64 and f.file["evaluations/loss"].fletcher32
+
+
+def test_closure_calls_that_leave_a_gradient_none(tmp_path: Path, load: Any) -> None:
+    x = nn.Parameter(torch.tensor([3.0, -1.0]))
+    unused = nn.Parameter(torch.ones(2))
+    opt = torch.optim.LBFGS([x, unused], lr=0.5, max_iter=3)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    with lockstep.record(opt, tmp_path / "run.h5", names={"x": x, "unused": unused}):
+        opt.step(closure)
+        opt.step(closure)
+    f = load(tmp_path / "run.h5")
+    calls = int(f["steps/closure_calls"].sum())
+    assert f["evaluations/loss"].shape == (calls,)
+    np.testing.assert_array_equal(f["params/unused/evaluations/has_grad"], [0] * calls)
+    assert np.isnan(f["params/unused/evaluations/grad"]).all()
+    assert "params/x/evaluations/has_grad" not in f
+    np.testing.assert_array_equal(f["params/x/evaluations/grad"][0], [6.0, -2.0])
 
 
 def test_closure_mode_without_evaluations(tmp_path: Path, load: Any) -> None:
@@ -721,19 +776,19 @@ def test_a_lr_set_by_hand_is_recorded_per_step(tmp_path: Path, load: Any) -> Non
 
 
 def _peak_increment(path: Path, steps: int) -> int:
+    """tracemalloc's peak over the block, above what was allocated when it began."""
     torch.manual_seed(0)
-    model = nn.Linear(64, 64)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    grads = [torch.randn_like(p) for p in model.parameters()]
+    w = nn.Parameter(torch.randn(64, 64))
+    grad = torch.randn(64, 64)
+    opt = torch.optim.Adam([w], lr=1e-3)
     gc.collect()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        with lockstep.record(opt, path, names=model.named_parameters()):
+        with lockstep.record(opt, path, names={"weight": w}):
             for _ in range(steps):
-                for p, g in zip(model.parameters(), grads, strict=True):
-                    p.grad = g
+                w.grad = grad
                 opt.step()
         return tracemalloc.get_traced_memory()[1] - base
     finally:
@@ -744,7 +799,8 @@ def test_memory_does_not_grow_with_steps(tmp_path: Path, load: Any, figure: Any)
     short = _peak_increment(tmp_path / "short.h5", 10)
     long = _peak_increment(tmp_path / "long.h5", 1000)
     # One step's rows (grad, param, exp_avg, exp_avg_sq of a 64x64 weight) are 64 KiB: held
-    # in memory, 1000 steps would be about 64 MiB.
+    # in memory, 1000 steps would be about 64 MiB; streamed, what grows is a few hundred
+    # bytes of per-step bookkeeping (the /steps rows, has_grad).
     figure(f"recording peak memory increment (tracemalloc): 10 steps {short / 1024:.0f} KiB, "
            f"1000 steps {long / 1024:.0f} KiB")
     assert long < 2 * short + 1024 * 1024

@@ -7,11 +7,14 @@ ports. For each step and parameter, drawn from the seed alone:
 
 - a gap: with probability `GAP_PROBABILITY` the parameter has no gradient (`.grad` None),
   except at step 1 (every state is created once);
-- values: standard normal, with a share `ZERO_FRACTION` of exact zeros;
-- sign flips: with probability 1/2 the whole gradient has the opposite sign of the last
-  one, so that momentum and gradient disagree as often as they agree;
-- scale: `10**k` with `k` uniform in `-SCALE_DECADES ... SCALE_DECADES`, so that gradients
-  change by decades from one step to the next (where `eps`, clamps and sign tests bite);
+- values: a persistent direction per parameter (standard normal, drawn once) plus as much
+  fresh standard normal noise, with a share `ZERO_FRACTION` of exact zeros; so that
+  momentum builds up over the steps that agree;
+- sign flips: with probability `FLIP_PROBABILITY` the direction turns over and stays so,
+  and the gradient then disagrees with the momentum built so far;
+- scale: `10**k`, `k` uniform in `-SCALE_DECADES ... SCALE_DECADES`, drawn afresh with
+  probability `RESCALE_PROBABILITY` and kept otherwise: the momentum settles at one scale,
+  then the gradients jump by decades (where `eps`, clamps and sign tests bite);
 - sparse rows: for an optimizer that takes sparse gradients only (`SparseAdam`), the
   gradient is a sparse COO tensor holding a seeded subset of rows, as `nn.Embedding(sparse=True)` gives.
 
@@ -34,6 +37,8 @@ from .recorder import record
 
 GAP_PROBABILITY = 0.15
 ZERO_FRACTION = 0.1
+FLIP_PROBABILITY = 0.3
+RESCALE_PROBABILITY = 0.1
 SCALE_DECADES = 3
 # Keep the streams apart: initial values, gradient values, gaps and signs, sparse rows.
 INITIAL_SEED_OFFSET = 0
@@ -54,18 +59,26 @@ class AdversarialGradients:
         self._gaps = gaps
         self._sparse = sparse
         self._signs: dict[str, float] = {}
+        self._directions: dict[str, torch.Tensor] = {}
+        self._decades: dict[str, int] = {}
 
     def draw(self, name: str, shape: tuple[int, ...], step: int) -> torch.Tensor | None:
         """The gradient of `name` at `step` (1-based); None for a gap. Every call draws the
         same amount of randomness, so a gap never shifts the other parameters' values."""
+        if name not in self._directions:
+            self._directions[name] = torch.randn(shape, generator=self._values, dtype=self._dtype)
         gap = float(torch.rand((), generator=self._values)) < GAP_PROBABILITY
-        flip = float(torch.rand((), generator=self._values)) < 0.5
+        flip = float(torch.rand((), generator=self._values)) < FLIP_PROBABILITY
+        rescale = float(torch.rand((), generator=self._values)) < RESCALE_PROBABILITY
         decade = int(torch.randint(-SCALE_DECADES, SCALE_DECADES + 1, (), generator=self._values))
-        values = torch.randn(shape, generator=self._values, dtype=self._dtype)
+        if not rescale and name in self._decades:
+            decade = self._decades[name]
+        self._decades[name] = decade
+        noise = torch.randn(shape, generator=self._values, dtype=self._dtype)
         zeros = torch.rand(shape, generator=self._values) < ZERO_FRACTION
         sign = -self._signs.get(name, 1.0) if flip else self._signs.get(name, 1.0)
         self._signs[name] = sign
-        grad = values.masked_fill_(zeros, 0.0).mul_(sign * 10.0**decade)
+        grad = (self._directions[name] + noise).masked_fill_(zeros, 0.0).mul_(sign * 10.0**decade)
         if self._sparse and len(shape) >= 1:
             count = int(torch.randint(0, shape[0] + 1, (), generator=self._rows))
             rows = torch.randperm(shape[0], generator=self._rows)[:count].sort().values
@@ -106,7 +119,6 @@ def synthetic(
     build = _factory(optimizer, dict(options or {}))
     if sparse is None:
         sparse = not _takes_dense(build, shapes, torch_dtype)
-    torch.set_num_threads(1)
     initial = torch.Generator().manual_seed(seed + INITIAL_SEED_OFFSET)
     params = {key: torch.nn.Parameter(torch.randn(shape, generator=initial, dtype=torch_dtype)) for key, shape in shapes.items()}
     opt = build(list(params.values()))
@@ -115,11 +127,16 @@ def synthetic(
     text = description or (f"{label} on lockstep.synthetic's adversarial gradients (sign flips, exact zeros, "
                            f"{'gaps, ' if gaps else ''}scale 1e±{SCALE_DECADES}{', sparse rows' if sparse else ''}), "
                            f"{steps} steps, {dtype}, seed {seed}")
-    with record(opt, out, names=params, optimizer_name=name, description=text, seed=seed, **record_options) as recording:
-        for t in range(1, steps + 1):
-            for key, p in params.items():
-                p.grad = stream.draw(key, tuple(p.shape), t)
-            opt.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # reproducible bits; the caller's setting comes back after
+    try:
+        with record(opt, out, names=params, optimizer_name=name, description=text, seed=seed, **record_options) as recording:
+            for t in range(1, steps + 1):
+                for key, p in params.items():
+                    p.grad = stream.draw(key, tuple(p.shape), t)
+                opt.step()
+    finally:
+        torch.set_num_threads(threads)
     return recording.path
 
 

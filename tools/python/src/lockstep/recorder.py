@@ -44,7 +44,8 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
     Args:
         optimizer: any `torch.optim.Optimizer` (a subclass of one's own included), or a
             `ZeroRedundancyOptimizer`, whose every rank then records its own shard into its
-            own file (`path` with `{rank}` replaced, or `.rank<r>` before the suffix).
+            own file (`path` with `{rank}` replaced, or `.rank<r>` before the suffix); a
+            rank whose shard holds no parameter writes nothing.
         path: the fixture to write.
         names: `model.named_parameters()` (or a name → parameter mapping): the names under
             `/params`. Default: the groups' `param_names`, else `param0`, `param1`, ...
@@ -133,6 +134,12 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
         # The groups' values as the block begins, before a scheduler built inside it changes
         # them: what param_groups records when the recording starts at the first step.
         self._entered = {id(g): dict(hyperparameters(g)) for g in opt.param_groups}
+        if self._scheduler_spec is not None:
+            # A scheduler built before the block has already set lr; torch keeps the value it
+            # started from as `initial_lr`, and that is what the described schedule starts from.
+            for values in self._entered.values():
+                if "initial_lr" in values:
+                    values["lr"] = values["initial_lr"]
         self._handles = [opt.register_step_pre_hook(self._before), opt.register_step_post_hook(self._after)]
         # What step(closure) returned is not passed to a post hook: a wrapper on the instance sees it.
         bound = opt.step
@@ -182,9 +189,13 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
         self._lr_moves = True  # /steps/lr is written whenever a scheduler is given
         scheduler_step = scheduler.step
 
+        # Only ReduceLROnPlateau's step takes a metric (other schedulers' positional argument
+        # is a deprecated epoch).
+        takes_metric = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
         def stepped(*args: Any, **kwargs: Any) -> Any:
             metric = args[0] if args else kwargs.get("metrics")
-            if metric is not None and self._recording_started():
+            if takes_metric and metric is not None and self._recording_started():
                 self._writer_or_fail().set_steps("metric", _number(metric, f"{self.path}: /steps/metric"))
             return scheduler_step(*args, **kwargs)
 
@@ -407,12 +418,17 @@ def _target(optimizer: Optimizer, path: Path, rank: int) -> tuple[Optimizer, Pat
     this_rank = dist.get_rank()
     from torch.distributed.optim import ZeroRedundancyOptimizer
 
+    text = str(path)
     if isinstance(optimizer, ZeroRedundancyOptimizer):
+        if getattr(optimizer, "_overlap_with_ddp", False):
+            raise TypeError("lockstep.record: ZeroRedundancyOptimizer(overlap_with_ddp=True) steps a functional optimizer "
+                            "inside DDP's communication hook, without step hooks; it cannot be recorded")
         # Each rank's local optimizer holds its shard of the parameters and of the state.
-        text = str(path)
         shard = Path(text.replace("{rank}", str(this_rank))) if "{rank}" in text else path.with_suffix(f".rank{this_rank}{path.suffix}")
-        return optimizer.optim, shard, True
-    return optimizer, path, this_rank == rank
+        # A rank whose shard is empty (more ranks than parameters) has nothing to record.
+        holds = any(len(group["params"]) > 0 for group in optimizer.optim.param_groups)
+        return optimizer.optim, shard, holds
+    return optimizer, Path(text.replace("{rank}", str(this_rank))), this_rank == rank
 
 
 def _replace_attribute(owner: Any, name: str, value: Any) -> Callable[[], None]:
