@@ -33,6 +33,8 @@ FILE_MODE = 0o644
 # The newest formats HDF5 1.10 reads: checksummed metadata (superblock v3, object headers v2).
 LIBVER = ("v110", "v110")
 DTYPES = ("float32", "float64")
+# Small rows (a number a step) share spool chunks of this size.
+SMALL_CHUNK_BYTES = 32 * 1024
 # Per-step hyperparameters the format carries besides lr (extension 8), in writing order.
 SCHEDULED_KEYS = ("momentum", "betas")
 
@@ -67,17 +69,25 @@ class Header:
 
 
 class _Series:
-    """One `[N, *row]` series in the spool: a growable dataset, NaN (or 0) where unwritten."""
+    """One `[N, *row]` series in the spool: a growable dataset, NaN (or 0) where unwritten.
+
+    A large row is one chunk; small rows (a step counter, a learning rate, a flag) share
+    chunks of about `SMALL_CHUNK_BYTES`, which the spool's small chunk cache keeps while
+    they fill.
+    """
 
     def __init__(self, spool: h5py.File, name: str, row: tuple[int, ...], dtype: np.dtype, first_step: int) -> None:
         self.row = row
         self.dtype = dtype
         # Rows without an element (a [0, 3] parameter) need no storage.
         self.dataset: h5py.Dataset | None = None
-        if math.prod(row) > 0:
+        elements = math.prod(row)
+        if elements > 0:
             fill = 0 if dtype.kind in "ui" else np.nan
+            rows_per_chunk = max(1, SMALL_CHUNK_BYTES // (elements * dtype.itemsize))
             self.dataset = spool.create_dataset(
-                name, shape=(first_step, *row), maxshape=(None, *row), dtype=dtype, chunks=(1, *row), fillvalue=fill)
+                name, shape=(first_step, *row), maxshape=(None, *row), dtype=dtype, chunks=(rows_per_chunk, *row),
+                fillvalue=fill)
 
     def put(self, step: int, value: np.ndarray) -> None:
         """Writes row `step` (0-based), growing the dataset to hold it."""
@@ -95,8 +105,13 @@ class _Series:
             return
         if self.dataset.shape[0] < count:
             self.dataset.resize(count, axis=0)
-        for t in range(count):
-            yield self.dataset[t]
+        block = self.dataset.chunks[0]
+        for start in range(0, count, block):
+            yield from self.dataset[start:min(start + block, count)]
+
+    def all(self, count: int) -> np.ndarray:
+        """The first `count` rows as one array (for series of one number per row)."""
+        return np.stack(list(self.rows(count))) if count else np.zeros((0, *self.row), dtype=self.dtype)
 
 
 class _Param:
@@ -107,13 +122,12 @@ class _Param:
         self.index = index
         self.initial = initial
         self.shape = tuple(initial.shape)
-        self.has_grad: list[bool] = []
         self.sparse = False
         self.state: dict[str, _Series] = {}
         self.padded_lists: set[str] = set()
         self.initial_state: dict[str, np.ndarray] = {}
-        self.evaluation_has_grad: list[bool] = []
-        # Spooled series by key: grad, grad_mask, param, evaluations/param, evaluations/grad.
+        # Spooled series by key: grad, has_grad, grad_mask, param, evaluations/param,
+        # evaluations/grad, evaluations/has_grad.
         self.spooled: dict[str, _Series] = {}
 
 
@@ -134,18 +148,20 @@ class FixtureWriter:
         self.dtype = np.dtype(header.dtype)
         self.params: dict[str, _Param] = {}
         self.steps = 0
-        self.step_rows: dict[str, list[Any]] = {}
-        self.loss: list[float] = []
-        self.closure_calls: list[int] = []
-        self.evaluation_loss: list[float] = []
+        # /steps/<key>: one spooled series per group (lr, betas, momentum) or one (metric).
+        self.step_series: dict[str, dict[int, _Series]] = {}
+        self.closure_steps = 0  # steps whose loss and closure calls are recorded
+        self.evaluations = 0  # closure calls recorded
         self.objective: Objective | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, spool_name = tempfile.mkstemp(prefix=f".{self.path.name}.spool", suffix=".h5", dir=self.path.parent)
         os.close(fd)
         self._spool_path = Path(spool_name)
-        # No chunk cache: every row is a whole chunk, written once; a cache only holds memory
-        # (with torch allocating between writes, the process grew ~60 KB a step with one).
-        self._spool = h5py.File(self._spool_path, "w", rdcc_nbytes=0)
+        self._scalars: dict[str, _Series] = {}
+        # A chunk cache only for the small chunks: a large row is a whole chunk, written once,
+        # and a cache holding those only held memory (with torch allocating between writes,
+        # the process grew ~60 KB a step with the default 1 MiB cache).
+        self._spool = h5py.File(self._spool_path, "w", rdcc_nbytes=2 * SMALL_CHUNK_BYTES)
         self._closed = False
 
     # -- recording -----------------------------------------------------------------------
@@ -159,8 +175,8 @@ class FixtureWriter:
         if name in self.params:
             raise self.fail(f"/params/{name}", "two parameters have this name")
         param = self.params[name] = _Param(name, len(self.params), self._float(initial, f"/params/{name}/initial"))
-        # A parameter whose group joins at a later step had no gradient before, and kept its value.
-        param.has_grad = [False] * self.steps
+        # A parameter whose group joins at a later step had no gradient before (has_grad 0,
+        # the spool's fill), and kept its value.
         if self.steps:
             series = self._series(param, "param", param.shape, self.dtype, self.steps)
             for t in range(self.steps):
@@ -179,7 +195,7 @@ class FixtureWriter:
         """This step's gradient (None: `.grad` was None); `mask` for a sparse one (extension 4)."""
         param = self.params[name]
         t = self.steps - 1
-        param.has_grad.append(grad is not None)
+        self._series(param, "has_grad", (), np.dtype(np.uint8), t).put(t, np.uint8(grad is not None))
         if grad is None:
             return
         self._series(param, "grad", param.shape, self.dtype, t).put(t, self._row(grad, param, "grad"))
@@ -209,26 +225,42 @@ class FixtureWriter:
             param.padded_lists.add(key)
         series.put(t, value)
 
-    def set_steps(self, key: str, row: Any) -> None:
-        """This step's row of `/steps/<key>` (lr, betas, momentum, metric)."""
-        rows = self.step_rows.setdefault(key, [])
-        rows.extend([None] * (self.steps - 1 - len(rows)))
-        rows.append(row)
+    def set_steps(self, key: str, values: Sequence[Any] | float) -> None:
+        """This step's row of `/steps/<key>`: one value per group (lr, betas, momentum; None
+        for a group that lacks it), or one number (metric)."""
+        t = self.steps - 1
+        per_group = values if isinstance(values, (list, tuple)) else {-1: values}
+        items = enumerate(per_group) if isinstance(per_group, (list, tuple)) else per_group.items()
+        series = self.step_series.setdefault(key, {})
+        for g, value in items:
+            if value is None:
+                continue
+            array = np.asarray(value, dtype=np.float64)
+            if g not in series:
+                series[g] = _Series(self._spool, f"steps/{key}/{g}", array.shape, np.dtype(np.float64), t)
+            series[g].put(t, array)
+
+    def drop_steps(self, key: str) -> None:
+        """Writes no `/steps/<key>` after all (a value that never changed)."""
+        self.step_series.pop(key, None)
 
     def set_closure(self, loss: float, calls: int) -> None:
         """Closure mode: what `step(closure)` returned and how often it called the closure."""
-        self.loss.append(loss)
-        self.closure_calls.append(calls)
+        t = self.closure_steps
+        self.closure_steps += 1
+        self._scalar("loss", np.float64).put(t, np.float64(loss))
+        self._scalar("closure_calls", np.int64).put(t, np.int64(calls))
 
     def add_evaluation(self, loss: float, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray | None]) -> None:
         """One closure call (extension 12): the parameters it ran at, its loss and gradients."""
-        e = len(self.evaluation_loss)
-        self.evaluation_loss.append(loss)
+        e = self.evaluations
+        self.evaluations += 1
+        self._scalar("evaluations/loss", np.float64).put(e, np.float64(loss))
         for name, param in self.params.items():
             self._series(param, "evaluations/param", param.shape, self.dtype, e).put(
                 e, self._row(params[name], param, "evaluations/param"))
             grad = grads.get(name)
-            param.evaluation_has_grad.append(grad is not None)
+            self._series(param, "evaluations/has_grad", (), np.dtype(np.uint8), e).put(e, np.uint8(grad is not None))
             series = self._series(param, "evaluations/grad", param.shape, self.dtype, e)
             if grad is not None:
                 series.put(e, self._row(grad, param, "evaluations/grad"))
@@ -293,9 +325,10 @@ class FixtureWriter:
             _write_dataset(group, "initial", param.initial, float_type)
             if not closure:
                 _copy_rows(group, "grad", self._spooled(param, "grad"), self.steps, param.shape, float_type, self.compress)
-            has_grad = np.array([closure or g for g in param.has_grad] or [True] * self.steps, dtype=np.uint8)
-            if not has_grad.all():
-                _write_step_dataset(group, "has_grad", has_grad, np.uint8)
+            if not closure:
+                has_grad = self._spooled(param, "has_grad", ()).all(self.steps)
+                if not has_grad.all():
+                    _write_step_dataset(group, "has_grad", has_grad, np.uint8)
             if param.sparse:
                 _copy_rows(group, "grad_mask", self._spooled(param, "grad_mask"), self.steps, param.shape, np.uint8, False)
             _copy_rows(group, "param", self._spooled(param, "param"), self.steps, param.shape, float_type, self.compress)
@@ -308,25 +341,24 @@ class FixtureWriter:
                 initial_state = group.create_group("initial_state")
                 for key, value in param.initial_state.items():
                     _write_dataset(initial_state, key, value, float_type)
-            if self.evaluation_loss:
+            if self.evaluations:
                 evaluations = group.create_group("evaluations")
-                count = len(self.evaluation_loss)
+                count = self.evaluations
                 _copy_rows(evaluations, "param", self._spooled(param, "evaluations/param"), count, param.shape, float_type, self.compress)
                 _copy_rows(evaluations, "grad", self._spooled(param, "evaluations/grad"), count, param.shape, float_type, self.compress)
-                if not all(param.evaluation_has_grad):
-                    _write_step_dataset(evaluations, "has_grad", np.array(param.evaluation_has_grad, dtype=np.uint8), np.uint8)
+                has_grad = self._spooled(param, "evaluations/has_grad", ()).all(count)
+                if not has_grad.all():
+                    _write_step_dataset(evaluations, "has_grad", has_grad, np.uint8)
 
-        if self.step_rows:
+        if self.step_series:
             steps = file.require_group("steps")
             for key in ("lr", *SCHEDULED_KEYS, "metric"):
-                if key in self.step_rows:
-                    rows = self.step_rows[key]
-                    rows.extend([None] * (self.steps - len(rows)))
-                    _write_step_dataset(steps, key, _pad_rows(rows), "<f8")
+                if key in self.step_series:
+                    self._write_steps(steps, key, self.step_series[key])
         if closure:
             steps = file.require_group("steps")
-            _write_step_dataset(steps, "loss", np.asarray(self.loss, dtype=np.float64), "<f8")
-            _write_step_dataset(steps, "closure_calls", np.asarray(self.closure_calls, dtype=np.int64), "<i8")
+            _write_step_dataset(steps, "loss", self._scalar("loss", np.float64).all(self.steps), "<f8")
+            _write_step_dataset(steps, "closure_calls", self._scalar("closure_calls", np.int64).all(self.steps), "<i8")
             if self.objective is not None:
                 objective = file.create_group("objective")
                 _set_string(objective.attrs, "kind", self.objective.kind)
@@ -334,9 +366,9 @@ class FixtureWriter:
                     objective.attrs[name] = float(value)
                 for name, data in self.objective.data.items():
                     _write_dataset(objective, name, np.asarray(data).astype(self.dtype), float_type)
-            if self.evaluation_loss:
+            if self.evaluations:
                 evaluations = file.create_group("evaluations")
-                _write_step_dataset(evaluations, "loss", np.asarray(self.evaluation_loss, dtype=np.float64), "<f8")
+                _write_step_dataset(evaluations, "loss", self._scalar("evaluations/loss", np.float64).all(self.evaluations), "<f8")
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -345,11 +377,38 @@ class FixtureWriter:
             param.spooled[key] = _Series(self._spool, f"p{param.index}/{key}", row, dtype, first)
         return param.spooled[key]
 
-    def _spooled(self, param: _Param, key: str) -> _Series:
-        """The series `key`; all NaN (0 for the mask) when no step wrote it (a parameter
-        that never had a gradient)."""
-        dtype = np.dtype(np.uint8) if key == "grad_mask" else self.dtype
-        return self._series(param, key, param.shape, dtype, 0)
+    def _spooled(self, param: _Param, key: str, row: tuple[int, ...] | None = None) -> _Series:
+        """The series `key`; all NaN (0 for the masks and flags) when no step wrote it (a
+        parameter that never had a gradient)."""
+        dtype = np.dtype(np.uint8) if key.endswith(("grad_mask", "has_grad")) else self.dtype
+        return self._series(param, key, param.shape if row is None else row, dtype, 0)
+
+    def _scalar(self, name: str, dtype: type) -> _Series:
+        if name not in self._scalars:
+            self._scalars[name] = _Series(self._spool, f"scalars/{name}", (), np.dtype(dtype), 0)
+        return self._scalars[name]
+
+    def _write_steps(self, steps: h5py.Group, key: str, series: dict[int, _Series]) -> None:
+        """`/steps/<key>`: `[N]` for one series (metric), else `[N, G, *value]` with NaN for
+        a group that has not joined yet, written a block of steps at a time."""
+        if -1 in series:
+            _write_step_dataset(steps, key, series[-1].all(self.steps), "<f8")
+            return
+        width = max(series) + 1
+        inner = next(iter(series.values())).row
+        shape = (self.steps, width, *inner)
+        layout = _layout(shape, False)
+        dataset = steps.create_dataset(key, shape=shape, dtype="<f8", track_times=False, **layout)
+        if math.prod(shape[1:]) == 1:
+            dataset[...] = series[0].all(self.steps).reshape(shape)
+            return
+        columns = [series[g].rows(self.steps) if g in series else None for g in range(width)]
+        for t in range(self.steps):
+            row = np.full((width, *inner), np.nan)
+            for g, rows in enumerate(columns):
+                if rows is not None:
+                    row[g] = next(rows)
+            dataset[t] = row
 
     def _float(self, value: Any, obj: str) -> np.ndarray:
         array = np.asarray(value)
@@ -363,21 +422,6 @@ class FixtureWriter:
             raise self.fail(f"/params/{param.name}/{key}", f"has shape {list(array.shape)} at step {self.steps}, "
                                                             f"the parameter {list(param.shape)}")
         return array
-
-
-def _pad_rows(rows: list[Any]) -> np.ndarray:
-    """Per-step rows of numbers (or of pairs, as betas), NaN-padded to the widest row: a
-    group that has not joined yet, or a step that recorded nothing."""
-    width = max((len(r) for r in rows if isinstance(r, (list, tuple))), default=None)
-    if width is None:
-        return np.asarray([math.nan if r is None else r for r in rows], dtype=np.float64)
-    inner = next((np.asarray(v, dtype=np.float64).shape for r in rows if r for v in r if v is not None), ())
-    out = np.full((len(rows), width, *inner), np.nan, dtype=np.float64)
-    for t, row in enumerate(rows):
-        for g, value in enumerate(row or ()):
-            if value is not None:
-                out[t, g] = value
-    return out
 
 
 def _set_string(attrs: h5py.AttributeManager, name: str, text: str) -> None:

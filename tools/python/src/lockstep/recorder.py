@@ -120,6 +120,9 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
         self._tracked: dict[int, str] = {}  # id(param) -> name, recorded params
         self._lr_moves = False
         self._groups_joined = False
+        self._first: dict[tuple[str, int], Any] = {}  # (betas|momentum, group) -> its first value
+        self._scheduled_changes: set[str] = set()
+        self._lacking: set[str] = set()
         self._entered: dict[int, dict[str, Any]] = {}
         if self._scheduler_spec is not None and self._window is not None and self._window[0] > 1:
             raise ValueError("lockstep.record: scheduler_spec describes a schedule from its first step; "
@@ -358,20 +361,25 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
             self._previous[index] = dict(now)
             lrs.append(_number(group["lr"], f"{self.path}: param_groups[{index}]['lr']"))
             for key, values in scheduled.items():
-                values.append(json_value(group.get(key), f"{self.path}: param_groups[{index}][{key!r}]"))
+                value = json_value(group.get(key), f"{self.path}: param_groups[{index}][{key!r}]")
+                values.append(value)
+                # Written only when every group has the key and one group's value changed.
+                if value is None:
+                    self._lacking.add(key)
+                elif self._first.setdefault((key, index), value) != value:
+                    self._scheduled_changes.add(key)
         writer.set_steps("lr", lrs)
         for key, values in scheduled.items():
             writer.set_steps(key, values)
 
     def _finish(self, writer: FixtureWriter) -> None:
-        rows = writer.step_rows
         if not (self._lr_moves or self._groups_joined):
-            rows.pop("lr", None)
+            writer.drop_steps("lr")
         for key in SCHEDULED_KEYS:
-            if key in rows and not _changed(rows[key]):
-                rows.pop(key)
-        if self._mode == "closure" and len(writer.loss) != writer.steps:
-            raise FixtureError(f"{self.path}: /steps/loss: {writer.steps} steps ran but {len(writer.loss)} returned "
+            if key in self._lacking or key not in self._scheduled_changes:
+                writer.drop_steps(key)
+        if self._mode == "closure" and writer.closure_steps != writer.steps:
+            raise FixtureError(f"{self.path}: /steps/loss: {writer.steps} steps ran but {writer.closure_steps} returned "
                                "through the optimizer's step(); call optimizer.step(closure) inside the block")
         writer.finish(self._groups)
 
@@ -487,14 +495,3 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _changed(rows: list[Any]) -> bool:
-    """Whether a group's value (betas, momentum) differs between two steps it ran; False
-    when a group lacks the key."""
-    if any(row is None or any(v is None for v in row) for row in rows):
-        return False
-    width = max(len(row) for row in rows)
-    for g in range(width):
-        values = [row[g] for row in rows if g < len(row)]
-        if any(np.asarray(v, dtype=np.float64).tolist() != np.asarray(values[0], dtype=np.float64).tolist() for v in values):
-            return True
-    return False
