@@ -26,6 +26,10 @@ extension VerifyCommand {
             let series = (reader.hasLearningRates ? ["lr"] : []) + reader.scheduledHyperparameters
                 + (reader.hasMetric ? ["metric"] : [])
             if !series.isEmpty { print("  per step: \(series.map { "/steps/\($0)" }.joined(separator: ", "))") }
+            if let objective = reader.objective { print("  closure answered by the objective: \(objective.kind)") }
+            if let evaluations = reader.evaluations {
+                print("  closure answered by the calls torch made: \(evaluations.count) recorded (/evaluations)")
+            }
             for (index, group) in header.paramGroups.enumerated() {
                 let added = group.addedAtStep == 1 ? "" : " (added before step \(group.addedAtStep))"
                 print("  group \(index)\(added): \(group.params.joined(separator: ", ")) \(JSONValue.object(group.hyperparameters))")
@@ -36,8 +40,17 @@ extension VerifyCommand {
                     "  \(parameter.path) \(parameter.shape)"
                         + (gaps > 0 ? ", no gradient at \(gaps) steps" : "")
                         + (parameter.hasSparseGrads ? ", sparse gradients (grad_mask)" : "")
-                        + (parameter.stateKeys.isEmpty ? "" : ", state: \(parameter.stateKeys.joined(separator: ", "))"))
+                        + (parameter.stateKeys.isEmpty ? "" : ", state: \(parameter.stateKeys.joined(separator: ", "))")
+                        + initialState(parameter))
             }
+        }
+
+        /// The state recorded before step 1 (a recording that starts in the middle of training).
+        private func initialState(_ parameter: FixtureParameter) -> String {
+            let keys = parameter.initialStateKeys
+            if keys.isEmpty { return "" }
+            if keys == parameter.stateKeys { return " (and before step 1)" }
+            return ", before step 1: \(keys.joined(separator: ", "))"
         }
     }
 }

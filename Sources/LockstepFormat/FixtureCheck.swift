@@ -139,7 +139,7 @@ struct FixtureCheck {
         }
     }
 
-    private func floatDataset(_ dataset: HDF5Dataset, header: FixtureHeader) throws -> HDF5Dataset {
+    func floatDataset(_ dataset: HDF5Dataset, header: FixtureHeader) throws -> HDF5Dataset {
         guard dataset.storedType == header.dtype.storedType else {
             throw error(dataset.path, "holds \(dataset.storedType), but the file's dtype is \(header.dtype.rawValue)")
         }
@@ -199,9 +199,12 @@ struct FixtureCheck {
                 state[key] = try stepSeries(dataset, header: header)
             }
         }
+        let joinsAt = header.paramGroups.first { $0.params.contains(name) }?.addedAtStep ?? 1
         return FixtureParameter(
             name: name, index: position, shape: shape, hasGrad: hasGrad, stateKeys: state.keys.sorted(),
-            initial: initial, grad: grad, gradMask: gradMask, param: param, state: state)
+            initial: initial, grad: grad, gradMask: gradMask, param: param, state: state,
+            initialState: try initialState(group, header: header, state: state, joinsAt: joinsAt),
+            evaluations: try evaluations(group, header: header, shape: shape))
     }
 
     /// The optional `grad_mask` (our extension): `[N, *S]` integers, 1 where the step's
@@ -290,9 +293,25 @@ struct FixtureCheck {
 
     // MARK: /objective
 
-    func objective(_ root: HDF5Group, header: FixtureHeader) throws -> FixtureObjective {
-        guard try root.childKind("objective") != nil else { throw error("/objective", "group not found (required in closure mode)") }
-        let group = try root.group("objective")
+    /// The objective a closure-mode file carries, unless it records the closure's
+    /// evaluations instead (extension 12): one of the two, never both. `nil` in replay mode,
+    /// where `/objective` must be absent.
+    func objective(_ root: HDF5Group, header: FixtureHeader, evaluations: FixtureEvaluations?) throws -> FixtureObjective? {
+        let present = try root.childKind("objective") != nil
+        switch (header.mode, present, evaluations != nil) {
+        case (.replay, true, _): throw error("/objective", "is only allowed in closure mode")
+        case (.replay, false, _), (.closure, false, true): return nil
+        case (.closure, true, true):
+            throw error("/objective", "must be absent when /evaluations records the closure calls (a file carries one or the other)")
+        case (.closure, false, false):
+            throw error(
+                "/objective",
+                "group not found: closure mode needs /objective or the recorded closure calls (/evaluations/loss and /params/<name>/evaluations)")
+        case (.closure, true, false): return try objective(try root.group("objective"), header: header)
+        }
+    }
+
+    private func objective(_ group: HDF5Group, header: FixtureHeader) throws -> FixtureObjective {
         guard try group.hasAttribute("kind") else { throw error(group.path, "missing required attribute 'kind'") }
         let kind = try group.stringAttribute("kind")
         func data(_ name: String, rank: Int) throws -> (values: [Double], shape: [Int]) {

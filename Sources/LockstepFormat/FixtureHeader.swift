@@ -9,7 +9,8 @@ public struct FixtureHeader: Sendable, Equatable {
     public enum Mode: String, Sendable, Equatable, CaseIterable {
         /// Gradients are recorded and fed back.
         case replay
-        /// An objective is recorded and `step(closure)` evaluates it.
+        /// `step(closure)` runs on a closure answered by the recorded objective, or by the
+        /// recorded calls of torch's closure (format extension 12).
         case closure
     }
 

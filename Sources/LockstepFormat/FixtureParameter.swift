@@ -15,17 +15,42 @@ public struct FixtureParameter: Sendable {
     /// Whether the gradients are sparse: `grad_mask` says which entries each step's sparse
     /// gradient holds (our extension; read a row with `FixtureReader.readGradMask`).
     public var hasSparseGrads: Bool { gradMask != nil }
+    /// The state keys recorded before step 1 (`initial_state/<key>`, format extension 13: a
+    /// recording that starts in the middle of training), sorted; empty when the recording
+    /// starts with the optimizer. Read one with `FixtureReader.readInitialState`.
+    public var initialStateKeys: [String] { initialState.keys.sorted() }
+    /// Whether the closure calls are recorded (`evaluations/`, format extension 12); read a
+    /// row with `FixtureReader.read(_:of:evaluation:into:)`.
+    public var hasEvaluations: Bool { evaluations != nil }
 
     let initial: HDF5Dataset
     let grad: HDF5Dataset?
     let gradMask: HDF5Dataset?
     let param: HDF5Dataset
     let state: [String: HDF5Dataset]
+    let initialState: [String: HDF5Dataset]
+    let evaluations: Evaluations?
+
+    /// The datasets of `evaluations/`, one row per closure call of the run.
+    struct Evaluations: Sendable {
+        let param: HDF5Dataset
+        let grad: HDF5Dataset
+        /// `has_grad`, or `nil` when absent (every call left a gradient).
+        let hasGrad: [Bool]?
+    }
+
+    /// Whether the closure left a gradient on the parameter at evaluation `row`
+    /// (`evaluations/has_grad`; true where it is absent).
+    public func hasGrad(atEvaluation row: Int) -> Bool {
+        guard let flags = evaluations?.hasGrad, flags.indices.contains(row) else { return true }
+        return flags[row]
+    }
 
     /// The number of elements.
     public var count: Int { shape.reduce(1, *) }
 
-    /// The shape of one row of `state/<key>` (its dimensions after the step axis).
+    /// The shape of one row of `state/<key>` (its dimensions after the step axis), which is
+    /// also the shape of `initial_state/<key>`.
     public func stateShape(_ key: String) -> [Int]? {
         state[key].map { Array($0.shape.dropFirst()) }
     }

@@ -13,8 +13,11 @@ public final class FixtureReader: Sendable {
     public let header: FixtureHeader
     /// The parameters in optimizer order (by their `index`).
     public let parameters: [FixtureParameter]
-    /// The objective, in closure mode.
+    /// The objective, in a closure-mode file that carries one.
     public let objective: FixtureObjective?
+    /// The closure calls torch made, in a closure-mode file that records them instead of an
+    /// objective (format extension 12).
+    public let evaluations: FixtureEvaluations?
 
     private let file: HDF5File
     private let learningRates: HDF5Dataset?
@@ -27,18 +30,16 @@ public final class FixtureReader: Sendable {
     public init(path: String) throws {
         self.path = path
         let steps: FixtureCheck.Steps
-        (file, header, parameters, objective, steps) = try translatingErrors {
+        (file, header, parameters, objective, evaluations, steps) = try translatingErrors {
             let file = try HDF5File.open(readingAt: path)
             let root = try file.root
             let check = FixtureCheck(file: path)
             let header = try check.header(root)
             let parameters = try check.parameters(root, header: header)
             let steps = try check.steps(root, header: header)
-            let objective = header.mode == .closure ? try check.objective(root, header: header) : nil
-            if header.mode == .replay, try root.childKind("objective") != nil {
-                throw check.error("/objective", "is only allowed in closure mode")
-            }
-            return (file, header, parameters, objective, steps)
+            let evaluations = try check.evaluations(root, header: header, parameters: parameters, steps: steps)
+            let objective = try check.objective(root, header: header, evaluations: evaluations)
+            return (file, header, parameters, objective, evaluations, steps)
         }
         (learningRates, hyperparameterSeries, metrics, loss, closureCalls) =
             (steps.lr, steps.hyperparameters, steps.metric, steps.loss, steps.calls)
@@ -82,6 +83,33 @@ public final class FixtureReader: Sendable {
             dataset = state
         }
         try translatingErrors { try dataset.readRow(step - 1, into: &buffer) }
+    }
+
+    /// Reads row `row` of a parameter's series of closure calls (format extension 12): the
+    /// parameter at call `row` of the run, counted from 0 in call order
+    /// (``FixtureEvaluations/rows(ofStep:)`` gives a step's rows).
+    public func read<T: FixtureScalar>(
+        _ series: FixtureEvaluationSeries, of parameter: FixtureParameter, evaluation row: Int, into buffer: inout [T]
+    ) throws {
+        try requireDType(T.self)
+        guard let evaluations = parameter.evaluations else {
+            throw FixtureError(file: path, object: parameter.path + "/\(series)", message: "dataset not found")
+        }
+        let dataset = switch series {
+        case .param: evaluations.param
+        case .grad: evaluations.grad
+        }
+        try translatingErrors { try dataset.readRow(row, into: &buffer) }
+    }
+
+    /// Reads the recorded state entry `key` before step 1 (`initial_state/<key>`, format
+    /// extension 13), shaped as a row of `state/<key>`.
+    public func readInitialState<T: FixtureScalar>(_ key: String, of parameter: FixtureParameter, into buffer: inout [T]) throws {
+        try requireDType(T.self)
+        guard let dataset = parameter.initialState[key] else {
+            throw FixtureError(file: path, object: parameter.path + "/initial_state/\(key)", message: "dataset not found")
+        }
+        buffer = try translatingErrors { try dataset.read(T.self) }
     }
 
     /// Reads which entries step `step`'s sparse gradient holds (`grad_mask`), or returns
@@ -140,6 +168,12 @@ public final class FixtureReader: Sendable {
     /// The losses `step(closure)` returned (`/steps/loss`), in closure mode.
     public func losses() throws -> [Double]? {
         try loss.map { dataset in try translatingErrors { try dataset.read(Double.self) } }
+    }
+
+    /// What each closure call returned (`/evaluations/loss`, format extension 12), in call
+    /// order over the whole run; `nil` unless the file records the closure calls.
+    public func evaluationLosses() throws -> [Double]? {
+        try evaluations.map { evaluations in try translatingErrors { try evaluations.loss.read(Double.self) } }
     }
 
     /// How many times each step called the closure (`/steps/closure_calls`), in closure mode.

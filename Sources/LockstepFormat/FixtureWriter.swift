@@ -20,10 +20,15 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
         public var param: [[T]]
         /// Per state key: the shape of one row, and one row per step.
         public var state: [String: (shape: [Int], rows: [[T]])]
+        /// Per state key: the value before step 1 (format extension 13), shaped as a row of `state`.
+        public var initialState: [String: [T]]
+        /// The closure calls (format extension 12); `nil` writes no `evaluations/`.
+        public var evaluations: Evaluations?
 
         public init(
             name: String, shape: [Int], initial: [T], grad: [[T]]?, hasGrad: [Bool]? = nil, gradMask: [[Bool]]? = nil,
-            param: [[T]], state: [String: (shape: [Int], rows: [[T]])] = [:]
+            param: [[T]], state: [String: (shape: [Int], rows: [[T]])] = [:], initialState: [String: [T]] = [:],
+            evaluations: Evaluations? = nil
         ) {
             self.name = name
             self.shape = shape
@@ -33,6 +38,24 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
             self.gradMask = gradMask
             self.param = param
             self.state = state
+            self.initialState = initialState
+            self.evaluations = evaluations
+        }
+    }
+
+    /// A parameter at each closure call of the run, in call order (format extension 12).
+    public struct Evaluations: Sendable {
+        /// The parameter's value when the closure was called.
+        public var param: [[T]]
+        /// The gradient the closure left (NaN rows where it left none).
+        public var grad: [[T]]
+        /// Per call, whether the closure left a gradient; `nil` writes no `has_grad` (it always did).
+        public var hasGrad: [Bool]?
+
+        public init(param: [[T]], grad: [[T]], hasGrad: [Bool]? = nil) {
+            self.param = param
+            self.grad = grad
+            self.hasGrad = hasGrad
         }
     }
 
@@ -47,11 +70,13 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
     public var losses: [Double]?
     public var closureCalls: [Int64]?
     public var objective: FixtureObjective?
+    /// `/evaluations/loss` (format extension 12): what each closure call returned, in call order.
+    public var evaluationLosses: [Double]?
 
     public init(
         header: FixtureHeader, parameters: [Parameter], learningRates: [[Double]]? = nil,
         scheduledHyperparameters: [String: [[Double]]] = [:], losses: [Double]? = nil,
-        closureCalls: [Int64]? = nil, objective: FixtureObjective? = nil
+        closureCalls: [Int64]? = nil, objective: FixtureObjective? = nil, evaluationLosses: [Double]? = nil
     ) {
         self.header = header
         self.parameters = parameters
@@ -60,14 +85,16 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
         self.losses = losses
         self.closureCalls = closureCalls
         self.objective = objective
+        self.evaluationLosses = evaluationLosses
     }
 }
 
 /// Writes fixtures in format v1: to a temporary file beside the target, renamed into place
 /// only when complete.
 public enum FixtureWriter {
-    /// Writes `trajectory` to `path`. Step datasets are chunked one step per chunk, other
-    /// datasets in one chunk, all with fletcher32 checksums; `compress` adds gzip with shuffle.
+    /// Writes `trajectory` to `path`. Step datasets (and the series of closure calls) are
+    /// chunked one row per chunk, other datasets in one chunk, all with fletcher32 checksums;
+    /// `compress` adds gzip with shuffle.
     public static func write<T: FixtureScalar>(_ trajectory: FixtureTrajectory<T>, to path: String, compress: Bool = false) throws {
         try translatingErrors {
             try HDF5File.write(to: path) { file in
@@ -103,6 +130,24 @@ public enum FixtureWriter {
                                 layout: layout)
                         }
                     }
+                    if !parameter.initialState.isEmpty {
+                        let initialState = try group.createGroup("initial_state")
+                        for (key, values) in parameter.initialState.sorted(by: { $0.key < $1.key }) {
+                            let shape = parameter.state[key]?.shape ?? [values.count]
+                            try initialState.createDataset(key, shape: shape, values: values, layout: whole)
+                        }
+                    }
+                    if let recorded = parameter.evaluations {
+                        let evaluations = try group.createGroup("evaluations")
+                        for (name, rows) in [("param", recorded.param), ("grad", recorded.grad)] {
+                            try evaluations.createDataset(
+                                name, shape: [rows.count] + parameter.shape, values: rows.flatMap { $0 }, layout: layout)
+                        }
+                        if let hasGrad = recorded.hasGrad {
+                            try evaluations.createDataset(
+                                "has_grad", shape: [hasGrad.count], values: hasGrad.map { UInt8($0 ? 1 : 0) }, layout: whole)
+                        }
+                    }
                 }
                 if trajectory.learningRates != nil || !trajectory.scheduledHyperparameters.isEmpty
                     || trajectory.losses != nil || trajectory.closureCalls != nil
@@ -128,6 +173,9 @@ public enum FixtureWriter {
                 }
                 if let objective = trajectory.objective {
                     try writeObjective(objective, to: try root.createGroup("objective"), as: T.self)
+                }
+                if let losses = trajectory.evaluationLosses {
+                    try root.createGroup("evaluations").createDataset("loss", shape: [losses.count], values: losses, layout: whole)
                 }
             }
         }

@@ -49,6 +49,7 @@ public struct Replay: Sendable {
             reader: reader, optimizers: optimizers, cpuCapability: try cpuCapability(header), parallelism: parallelism,
             tolerance: tolerance)
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
+        try session.loadInitialState()
         for step in 1...header.steps {
             try session.addGroups(joiningAt: step)
             try session.applySchedule(step: step)

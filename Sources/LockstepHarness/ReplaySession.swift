@@ -117,11 +117,16 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
                 try optimizer.setLearningRate(rates[fixtureIndex], group: index)
             }
         }
+        // Groups that have not joined yet are NaN: only the joined ones are set.
         for key in reader.scheduledHyperparameters {
             let row = try reader.hyperparameters(key, step: step)
             let width = row.count / header.paramGroups.count
             for (fixtureIndex, index) in optimizerGroup {
                 let values = Array(row[(fixtureIndex * width)..<((fixtureIndex + 1) * width)])
+                guard !values.contains(where: \.isNaN) else {
+                    throw ReplayError.invalidInput(
+                        object: "/steps/\(key)", message: "step \(step): group \(fixtureIndex) is in the optimizer but its \(key) is NaN")
+                }
                 do {
                     try optimizer.setHyperparameter(key, to: values, group: index)
                 } catch let error as OptimizerError {
@@ -182,7 +187,15 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     mutating func loadRecorded(step: Int) throws {
         for (parameter, recorded) in zip(parameters, reader.parameters) {
             try parameter.setValue(try readRow(.param, of: recorded, step: step))
-            try loadState(of: recorded, into: parameter, step: step)
+            try loadState(.after(step: step), of: recorded, into: parameter)
+        }
+    }
+
+    /// A recording that starts in the middle of training: loads the state recorded before
+    /// step 1 (`initial_state`, format extension 13) as teacher forcing loads a step's.
+    mutating func loadInitialState() throws {
+        for (parameter, recorded) in zip(parameters, reader.parameters) {
+            try loadState(.beforeFirstStep, of: recorded, into: parameter)
         }
     }
 
@@ -243,14 +256,24 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         }
     }
 
-    /// Loads the recorded state after `step`. Rows written before the state existed are
-    /// NaN; then the parameter has no state.
-    private mutating func loadState(of recorded: FixtureParameter, into parameter: Parameter<T>, step: Int) throws {
-        guard !recorded.stateKeys.isEmpty else { return }
+    /// Which recorded state to load: `initial_state`, or the row of `state` after a step.
+    private enum RecordedState {
+        case beforeFirstStep
+        case after(step: Int)
+    }
+
+    /// Loads a recorded state. Rows written before the state existed are NaN; then the
+    /// parameter has no state.
+    private mutating func loadState(_ source: RecordedState, of recorded: FixtureParameter, into parameter: Parameter<T>) throws {
+        let keys = switch source {
+        case .beforeFirstStep: recorded.initialStateKeys
+        case .after: recorded.stateKeys
+        }
+        guard !keys.isEmpty else { return }
         var entries: [String: StateValue<T>] = [:]
         var exists = false
-        for key in recorded.stateKeys {
-            let buffer = try readRow(.state(key), of: recorded, step: step)
+        for key in keys {
+            let buffer = try stateRow(key, source, of: recorded)
             exists = exists || buffer.contains { !$0.isNaN }
             let shape = recorded.stateShape(key) ?? []
             entries[key] = shape.isEmpty ? .scalar(Double(buffer[0])) : .tensor(shape: shape, values: buffer)
@@ -266,8 +289,26 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         do {
             try optimizer.setState(merged, of: parameter)
         } catch let error as OptimizerError {
-            throw ReplayError.invalidInput(
-                object: recorded.path + "/state", message: "teacher forcing cannot load step \(step): \(error.message)")
+            switch source {
+            case .beforeFirstStep:
+                throw ReplayError.invalidInput(
+                    object: recorded.path + "/initial_state", message: "cannot load the state before step 1: \(error.message)")
+            case .after(let step):
+                throw ReplayError.invalidInput(
+                    object: recorded.path + "/state", message: "teacher forcing cannot load step \(step): \(error.message)")
+            }
+        }
+    }
+
+    /// The recorded row of state `key`, read into the reused buffer for its size.
+    private mutating func stateRow(_ key: String, _ source: RecordedState, of recorded: FixtureParameter) throws -> [T] {
+        switch source {
+        case .after(let step):
+            return try readRow(.state(key), of: recorded, step: step)
+        case .beforeFirstStep:
+            let count = (recorded.stateShape(key) ?? []).reduce(1, *)
+            try reader.readInitialState(key, of: recorded, into: &rows[count, default: []])
+            return rows[count] ?? []
         }
     }
 }

@@ -14,6 +14,23 @@ public struct TensorComparison: Sendable, Equatable, Codable {
         public var actual: Double
         /// `nil` when the distance is not finite (NaN against a number).
         public var ulps: UInt64?
+        /// The closure call the values were compared at, for a recorded closure call
+        /// (`/params/<name>/evaluations/param`, format extension 12); `nil` otherwise.
+        public var evaluation: Evaluation?
+
+        /// A closure call of a step, and its row in the fixture's series of calls.
+        public struct Evaluation: Sendable, Equatable, Codable {
+            /// The optimizer's call within the step, from 1.
+            public var call: Int
+            /// The row of `/evaluations/loss` and `/params/<name>/evaluations/*`: calls of the
+            /// whole run in order, from 0.
+            public var row: Int
+
+            public init(call: Int, row: Int) {
+                self.call = call
+                self.row = row
+            }
+        }
     }
 
     /// The object path of the recorded dataset, e.g. `/params/w/state/exp_avg`.
@@ -30,9 +47,11 @@ public struct TensorComparison: Sendable, Equatable, Codable {
 
     public var passed: Bool { failedElements == 0 }
 
-    /// Compares one step's values, element by element.
+    /// Compares one step's values, element by element; `evaluation` names the closure call
+    /// they were taken at, if any.
     public mutating func compare<T: BinaryFloatingPoint>(
-        actual: [T], expected: [T], shape: [Int], step: Int, tolerance: Tolerance
+        actual: [T], expected: [T], shape: [Int], step: Int, tolerance: Tolerance,
+        evaluation: Failure.Evaluation? = nil
     ) where T.RawSignificand: FixedWidthInteger {
         comparedElements += expected.count
         // Bit-identical rows (every row of an exact replay) pass whole: one `memcmp`.
@@ -51,7 +70,7 @@ public struct TensorComparison: Sendable, Equatable, Codable {
                 if firstFailure == nil {
                     firstFailure = Failure(
                         step: step, tensor: tensor, index: i, multiIndex: multiIndex(i, shape: shape),
-                        expected: Double(e), actual: Double(a), ulps: ulps == .max ? nil : ulps)
+                        expected: Double(e), actual: Double(a), ulps: ulps == .max ? nil : ulps, evaluation: evaluation)
                 }
             }
         }

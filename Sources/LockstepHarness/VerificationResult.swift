@@ -16,7 +16,9 @@ public struct VerificationResult: Sendable, Equatable, Codable {
     public var mode: Mode
     public var tolerance: Tolerance
     /// One entry per compared dataset: with a scheduler `/steps/lr` (and `/steps/betas` or
-    /// `/steps/momentum`) first, then per parameter in optimizer order `param` and its state keys.
+    /// `/steps/momentum`) first; in closure mode then, for recorded closure calls, each
+    /// parameter's `evaluations/param`, and `/steps/loss` and `/steps/closure_calls`; then per
+    /// parameter in optimizer order `param` and its state keys.
     public var tensors: [TensorComparison]
 
     public var passed: Bool { tensors.allSatisfy(\.passed) }
@@ -27,7 +29,10 @@ public struct VerificationResult: Sendable, Equatable, Codable {
     }
 
     /// The first failure as `verify` prints it: `first failure: step 4, /params/w/state/exp_avg,
-    /// element 3 [1, 0]: expected 0.1, actual 0.10000001, 1 ulp`; `nil` when it passed.
+    /// element 3 [1, 0]: expected 0.1, actual 0.10000001, 1 ulp`; `nil` when it passed. At a
+    /// recorded closure call it names the call: `first failure: step 3,
+    /// /params/x/evaluations/param, element 1 [1]: expected 0.5, actual 0.4375, 2097152 ulp
+    /// (closure call 2 of step 3, evaluation row 7)`.
     public var firstFailureDescription: String? {
         guard let failure = firstFailure else { return nil }
         let index = failure.multiIndex.isEmpty ? "" : " \(failure.multiIndex)"
@@ -39,6 +44,7 @@ public struct VerificationResult: Sendable, Equatable, Codable {
         return "first failure: step \(failure.step), \(failure.tensor), element \(failure.index)\(index): "
             + "expected \(expected), actual \(actual)"
             + (isCount ? " calls" : failure.ulps.map { ", \($0) ulp" } ?? "")
+            + (failure.evaluation.map { " (closure call \($0.call) of step \(failure.step), evaluation row \($0.row))" } ?? "")
     }
 
     /// A value in its dtype's shortest round-trip form.

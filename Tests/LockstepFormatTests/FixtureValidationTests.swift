@@ -9,12 +9,31 @@ struct Breakage: CustomTestStringConvertible, Sendable {
     let name: String
     let object: String
     let message: String
+    /// The well-formed trajectory to break.
+    var base: @Sendable () -> FixtureTrajectory<Float> = { sampleTrajectory() }
     /// Changes the trajectory before it is written.
     var trajectory: @Sendable (inout FixtureTrajectory<Float>) -> Void = { _ in }
     /// Edits the written file.
     var file: @Sendable (HDF5Group) throws -> Void = { _ in }
 
     var testDescription: String { name }
+
+    /// Writes the broken file and expects the reader to reject it with this error.
+    func expectRejected() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("broken.h5")
+        var written = base()
+        trajectory(&written)
+        try FixtureWriter.write(written, to: path)
+        do {
+            let file = try HDF5File.open(updatingAt: path)
+            try self.file(try file.root)
+        }
+        let error = try #require(throws: FixtureError.self) { try FixtureReader(path: path) }
+        #expect(error.file == path)
+        #expect(error.object == object)
+        #expect(error.message == message)
+    }
 }
 
 @Suite("Fixture validation")
@@ -138,19 +157,7 @@ struct FixtureValidationTests {
 
     @Test(arguments: breakages)
     func rejects(_ breakage: Breakage) throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path("broken.h5")
-        var trajectory = sampleTrajectory()
-        breakage.trajectory(&trajectory)
-        try FixtureWriter.write(trajectory, to: path)
-        do {
-            let file = try HDF5File.open(updatingAt: path)
-            try breakage.file(try file.root)
-        }
-        let error = try #require(throws: FixtureError.self) { try FixtureReader(path: path) }
-        #expect(error.file == path)
-        #expect(error.object == breakage.object)
-        #expect(error.message == breakage.message)
+        try breakage.expectRejected()
     }
 
     @Test func missingFileNamesIt() throws {

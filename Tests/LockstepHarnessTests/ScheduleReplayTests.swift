@@ -83,6 +83,60 @@ struct ScheduleReplayTests {
         #expect(!result.tensors.contains { $0.tensor.hasPrefix("/steps/") })
     }
 
+    /// A copy of `fixture` (24 steps, group 1 joining before step 6) with `/steps/<key>`
+    /// written from `value(step, group)`: `[beta1, beta2]` for `betas`, one number for `momentum`.
+    func recording(_ key: String, in fixture: String, _ value: @escaping (Int, Int) -> [Double]) throws -> String {
+        try brokenCopy(of: fixture, in: directory) { root in
+            let rows = (1...24).flatMap { step in (0..<2).flatMap { value(step, $0) } }
+            let shape = key == "betas" ? [24, 2, 2] : [24, 2]
+            try root.group("steps").createDataset(
+                key, shape: shape, values: rows, layout: .chunked(byRow: true, compression: false, checksum: true))
+        }
+    }
+
+    /// Format extension 14: without a scheduler, each joined group's betas come from
+    /// `/steps/betas` at every step; a group that has not joined yet is NaN there, ignored.
+    @Test func recordedBetasDriveEachJoinedGroupAndNaNMarksAGroupNotJoinedYet() throws {
+        // adamw_added_group_fused_f32: both groups keep betas (0.9, 0.999); group 1 (v16, v3) joins before step 6.
+        let fixture = "adamw_added_group_fused_f32.h5"
+        func betas(group1From step: Int, _ changed: [Double]) -> (Int, Int) -> [Double] {
+            { t, group in group == 1 && t < 6 ? [.nan, .nan] : group == 1 && t >= step ? changed : [0.9, 0.999] }
+        }
+        let recorded = try recording("betas", in: fixture, betas(group1From: 99, []))
+        defer { try? FileManager.default.removeItem(atPath: recorded) }
+        #expect(try Replay(tolerance: .exact).run(FixtureReader(path: recorded)).passed)
+
+        // Group 1's beta1 cycles down from step 9: its parameters follow, group 0's do not move.
+        let cycled = try recording("betas", in: fixture, betas(group1From: 9, [0.85, 0.999]))
+        defer { try? FileManager.default.removeItem(atPath: cycled) }
+        let result = try Replay(tolerance: .exact).run(FixtureReader(path: cycled))
+        let failure = try #require(result.firstFailure)
+        #expect(failure.step == 9)
+        #expect(["/params/v16/param", "/params/v3/param"].contains(failure.tensor))
+        #expect(result.tensors.filter { $0.tensor.hasPrefix("/params/w/") || $0.tensor.hasPrefix("/params/b/") }.allSatisfy { $0.passed })
+
+        // A group in the optimizer must have a value.
+        let missing = try recording("betas", in: fixture) { t, group in group == 1 && t < 7 ? [.nan, .nan] : [0.9, 0.999] }
+        defer { try? FileManager.default.removeItem(atPath: missing) }
+        #expect(throws: ReplayError.invalidInput(object: "/steps/betas", message: "step 6: group 1 is in the optimizer but its betas is NaN")) {
+            try Replay(tolerance: .exact).run(FixtureReader(path: missing))
+        }
+    }
+
+    /// The same for `/steps/momentum` (SGD; group 1 joins before step 6 with momentum 0.9).
+    @Test func recordedMomentumDrivesEachJoinedGroup() throws {
+        let fixture = "sgd_added_group_fused_f32.h5"
+        let recorded = try recording("momentum", in: fixture) { t, group in group == 1 && t < 6 ? [.nan] : [0.9] }
+        defer { try? FileManager.default.removeItem(atPath: recorded) }
+        #expect(try Replay(tolerance: .exact).run(FixtureReader(path: recorded)).passed)
+
+        let cycled = try recording("momentum", in: fixture) { t, group in group == 1 && t < 6 ? [.nan] : group == 0 && t >= 4 ? [0.8] : [0.9] }
+        defer { try? FileManager.default.removeItem(atPath: cycled) }
+        let failure = try #require(try Replay(tolerance: .exact).run(FixtureReader(path: cycled)).firstFailure)
+        #expect(failure.step == 4)
+        #expect(["/params/w/param", "/params/b/param"].contains(failure.tensor))
+    }
+
     @Test func anUnknownSchedulerIsInvalidInput() throws {
         let path = try brokenCopy(of: "adamw_steplr_fused_f32.h5", in: directory) {
             try $0.setAttribute("scheduler", string: #"{"name": "MultiplicativeLR", "lr_lambda": 0.9}"#)
