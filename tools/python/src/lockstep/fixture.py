@@ -341,7 +341,7 @@ class FixtureWriter:
                 initial_state = group.create_group("initial_state")
                 for key, value in param.initial_state.items():
                     _write_dataset(initial_state, key, value, float_type)
-            if self.evaluations:
+            if closure and self.evaluations:
                 evaluations = group.create_group("evaluations")
                 count = self.evaluations
                 _copy_rows(evaluations, "param", self._spooled(param, "evaluations/param"), count, param.shape, float_type, self.compress)
