@@ -7,9 +7,9 @@ import Testing
 /// training problems (1–3 parameters of up to 4×5, 1–8 steps, gradients scaled by 2⁻⁸…2²),
 /// in float32 and in float64.
 ///
-/// A failing case is shrunk (fewer parameters and steps, pool entries towards zero) and
-/// reported with the `.fixedSeed("…")` trait that replays it: add it to the test to
-/// reproduce the failure.
+/// A failing case is shrunk (fewer parameters and steps, pool entries towards zero), for at
+/// most ``PropertyBudget/shrinkAttempts`` runs, and reported with the `.fixedSeed("…")` trait
+/// that replays it: add it to the test to reproduce the failure.
 public enum OptimizerLaw: String, Sendable, CaseIterable, CustomTestStringConvertible {
     /// `maximize = true` gives bit for bit the parameters (and states) of stepping on the
     /// negated gradient (and the negated loss, for a closure).
@@ -29,7 +29,21 @@ public enum OptimizerLaw: String, Sendable, CaseIterable, CustomTestStringConver
     /// stopped; parameters are split into groups where the optimizer takes groups.
     case stateDictRoundTripContinues
     /// float32 and float64 runs from the same float32-representable values and gradients
-    /// agree within ``OptimizerUnderTest/float32Tolerance``.
+    /// agree within ``OptimizerUnderTest/float32Tolerance`` — or, for a case ill-conditioned
+    /// at float32's resolution, within 8 times the most that nudging the case's values or
+    /// gradients by one float32 ulp moves the float64 run (measured only for a case beyond
+    /// the tolerance: four more float64 runs).
+    ///
+    /// The second clause is torch's behaviour, not a licence for rounding errors: L2 weight
+    /// decay `g + λθ` can cancel to ~1e-8, where float32's rounding of `λθ` alone changes the
+    /// sum by a tenth, and a first step that divides by `|g + λθ| + ε` (ε = 1e-8) passes that
+    /// tenth on to the parameter. A soak of 300 000 cases per optimizer found it once for
+    /// Adam with amsgrad (`g + 0.1θ` = −1.77e-8 in float32, −1.64e-8 in float64; parameters
+    /// 1.8e-4 apart) and twice for RMSprop centered (√(v − m²) + ε, 1.0e-4 and 8.5e-5), and
+    /// torch 2.15's own float32 and float64 runs are as far apart on those cases (checked). A
+    /// float32 path that computes something else than the float64 one still fails: its
+    /// difference does not follow from the inputs' rounding (Adafactor's dtype-dependent ε₁
+    /// is one).
     case float32AgreesWithFloat64
     /// A NaN or ±∞ put into one gradient element at one step reaches the parameters as the
     /// ``OptimizerUnderTest/PoisonRule`` says torch carries it.
@@ -193,9 +207,10 @@ private struct LawRecorder {
     func comment(_ detail: String) -> Comment { Comment(rawValue: "\(entry.name), \(law.rawValue): \(detail)") }
     var prefix: String { "\(entry.name), \(law.rawValue): " }
 
-    /// A property test of `cases` generated training problems.
+    /// A property test of `cases` generated training problems, its shrinking bounded
+    /// (``boundedPropertyCheck(count:input:shrinkAttempts:perform:isolation:sourceLocation:)``).
     func property(_ cases: Int, _ body: (TrainingCase) throws -> Void) async {
-        await propertyCheck(
+        await boundedPropertyCheck(
             count: cases, input: TrainingCase.generator(), perform: { c in guarded { try body(c) } },
             sourceLocation: sourceLocation)
     }
@@ -235,7 +250,7 @@ extension OptimizerLaw {
         case .stateDictRoundTripContinues: await r.property(cases, StateDictRoundTripContinues.self)
         case .float32AgreesWithFloat64: await r.property(cases) { c in try Float32AgreesWithFloat64.check(c, r) }
         case .nonfiniteGradientPropagatesAsTorch:
-            await propertyCheck(
+            await boundedPropertyCheck(
                 count: cases, input: TrainingCase.generator(), Poison.generator,
                 perform: { c, poison in
                     r.guarded {
@@ -346,21 +361,72 @@ private enum StateDictRoundTripContinues: LawInBothDtypes {
     }
 }
 
-/// ``OptimizerLaw/float32AgreesWithFloat64``: both runs from the same float32-representable case.
-private enum Float32AgreesWithFloat64 {
-    static func check(_ c: TrainingCase, _ r: LawRecorder) throws {
-        let entry = r.entry
+/// ``OptimizerLaw/float32AgreesWithFloat64``: both runs from the same float32-representable
+/// case, within the tolerance, or within the case's own sensitivity where that is larger.
+enum Float32AgreesWithFloat64 {
+    /// κ: an ill-conditioned case's float32 run may differ from its float64 run by κ times the
+    /// most a float64 run from its nudged inputs does. Every rounding of a float32 run is such
+    /// a nudge of some intermediate value, and eight steps make several.
+    static let conditioningFactor = 8.0
+
+    /// The comparison of one case's float32 and float64 runs.
+    struct Comparison {
+        /// For each parameter, max |θ₃₂ − θ₆₄| / max(1, |θ₆₄|) (∞ where one run is nonfinite
+        /// and the other is not, or is another nonfinite value).
+        var differences: [Double]
+        /// The largest such difference between the float64 run and a float64 run from the
+        /// case's inputs nudged by one float32 ulp (``TrainingCase/Nudge``); measured only for
+        /// a case that exceeds the tolerance.
+        var sensitivity: Double?
+        /// max(tolerance, κ · sensitivity): what the law allows.
+        var bound: Double
+    }
+
+    /// Runs `c` (rounded to float32) in both dtypes, and measures the float64 run's
+    /// sensitivity where some difference exceeds the tolerance.
+    static func compare(_ entry: OptimizerUnderTest, _ c: TrainingCase) throws -> Comparison {
         let c = c.roundedToFloat32
         let single = try Trainer<Float>(entry, c, overrides: entry.crossDtypeOverrides)
         try single.run()
-        let double = try Trainer<Double>(entry, c, overrides: entry.crossDtypeOverrides)
-        try double.run()
-        for (p, (x, y)) in zip(single.values, double.values).enumerated() {
-            let worst = zip(x, y).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+        let double = try runDouble(entry, c)
+        let differences = zip(single.values, double).map { relativeDifference($0.map(Double.init), $1) }
+        let tolerance = entry.float32Tolerance
+        guard differences.contains(where: { !($0 <= tolerance) }) else {
+            return Comparison(differences: differences, sensitivity: nil, bound: tolerance)
+        }
+        var sensitivity = 0.0
+        for nudge in TrainingCase.Nudge.allCases {
+            let moved = try runDouble(entry, c.nudged(nudge))
+            sensitivity = max(sensitivity, zip(moved, double).map { relativeDifference($0, $1) }.max() ?? 0)
+        }
+        return Comparison(
+            differences: differences, sensitivity: sensitivity, bound: max(tolerance, conditioningFactor * sensitivity))
+    }
+
+    fileprivate static func check(_ c: TrainingCase, _ r: LawRecorder) throws {
+        let comparison = try compare(r.entry, c)
+        let sensitivity = comparison.sensitivity.map { "; float64 from inputs nudged by one float32 ulp moves by \($0)" } ?? ""
+        for (p, difference) in comparison.differences.enumerated() {
             #expect(
-                worst <= entry.float32Tolerance, r.comment("parameter \(p): relative difference \(worst)"),
+                difference <= comparison.bound, r.comment("parameter \(p): relative difference \(difference)\(sensitivity)"),
                 sourceLocation: r.sourceLocation)
         }
+    }
+
+    private static func runDouble(_ entry: OptimizerUnderTest, _ c: TrainingCase) throws -> [[Double]] {
+        let trainer = try Trainer<Double>(entry, c, overrides: entry.crossDtypeOverrides)
+        try trainer.run()
+        return trainer.values
+    }
+
+    /// max |x − y| / max(1, |y|); two NaNs or equal infinities are 0 apart, any other
+    /// nonfinite pair ∞.
+    private static func relativeDifference(_ x: [Double], _ y: [Double]) -> Double {
+        zip(x, y).map { a, b in
+            if a == b || (a.isNaN && b.isNaN) { return 0 }
+            guard a.isFinite, b.isFinite else { return .infinity }
+            return abs(a - b) / max(1, abs(b))
+        }.max() ?? 0
     }
 }
 

@@ -99,7 +99,8 @@ public struct OptimizerUnderTest: Sendable, CustomTestStringConvertible {
     /// How torch propagates a nonfinite gradient element.
     public let poison: PoisonRule
     /// |θ₃₂ − θ₆₄| ≤ tolerance · max(1, |θ₆₄|) after the case's steps, run from the same
-    /// float32-representable values and gradients.
+    /// float32-representable values and gradients (widened for a case ill-conditioned at
+    /// float32's resolution: ``OptimizerLaw/float32AgreesWithFloat64``).
     public let float32Tolerance: Double
     /// Hyperparameters set in both runs of the float32 ≈ float64 law (JSON, applied over
     /// ``hyperparameters``): a default that depends on the dtype, pinned to its float32

@@ -26,11 +26,14 @@ struct TrainingCase: Sendable, CustomStringConvertible {
     /// Which step to save at (state-dict law), which parameter never has a gradient.
     var pick: Int
 
+    /// A vector still takes `rows · columns` entries of the pools (so the next parameter's
+    /// values and gradients do not depend on whether the optimizer takes vectors): its
+    /// description shows both, or a replay from the printed case would read other entries.
     struct Shape: Sendable, CustomStringConvertible {
         var rows: Int
         var columns: Int
         var asVector: Bool
-        var description: String { asVector ? "[\(columns)]" : "[\(rows), \(columns)]" }
+        var description: String { asVector ? "[\(columns)] (of \(rows)×\(columns))" : "[\(rows), \(columns)]" }
     }
 
     var description: String {
@@ -67,6 +70,38 @@ struct TrainingCase: Sendable, CustomStringConvertible {
         var c = self
         c.values = values.map { Double(Float($0)) }
         c.gradients = gradients.map { Double(Float($0)) }
+        return c
+    }
+
+    /// How ``nudged(_:)`` moves the pools' entries, each by one float32 ulp: four directions
+    /// that cannot all cancel where values and gradients meet (`g + λθ`).
+    enum Nudge: CaseIterable {
+        /// Every value up (towards +∞), gradients unchanged.
+        case valuesUp
+        /// Every gradient up, values unchanged.
+        case gradientsUp
+        /// Every value and gradient down.
+        case allDown
+        /// Values up at even positions and down at odd ones, gradients the other way.
+        case alternating
+    }
+
+    /// The case (float32-representable) with its pool entries moved to a neighbouring float32
+    /// value as `nudge` says: what the float32 ≈ float64 law measures a case's sensitivity by.
+    func nudged(_ nudge: Nudge) -> TrainingCase {
+        func move(_ x: Double, _ direction: Int) -> Double {
+            direction > 0 ? Double(Float(x).nextUp) : direction < 0 ? Double(Float(x).nextDown) : x
+        }
+        let (value, gradient): ((Int) -> Int, (Int) -> Int) =
+            switch nudge {
+            case .valuesUp: ({ _ in 1 }, { _ in 0 })
+            case .gradientsUp: ({ _ in 0 }, { _ in 1 })
+            case .allDown: ({ _ in -1 }, { _ in -1 })
+            case .alternating: ({ $0.isMultiple(of: 2) ? 1 : -1 }, { $0.isMultiple(of: 2) ? -1 : 1 })
+            }
+        var c = self
+        c.values = values.enumerated().map { move($1, value($0)) }
+        c.gradients = gradients.enumerated().map { move($1, gradient($0)) }
         return c
     }
 

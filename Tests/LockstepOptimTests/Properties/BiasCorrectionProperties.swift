@@ -73,7 +73,7 @@ struct BiasCorrectionProperties {
                     epsilons(moved, expected) <= Self.firstStepEpsilons, "\(S.self) \(name): \(moved) vs lr·sign(g) \(expected)")
             }
         }
-        await propertyCheck(count: Self.cases, input: VectorCase.generator) { c in
+        await boundedPropertyCheck(count: Self.cases, input: VectorCase.generator) { c in
             try law(Float.self, c)
             try law(Double.self, c)
         }
@@ -106,7 +106,7 @@ struct BiasCorrectionProperties {
                 previous = now
             }
         }
-        await propertyCheck(count: Self.cases, input: VectorCase.generator) { c in
+        await boundedPropertyCheck(count: Self.cases, input: VectorCase.generator) { c in
             try law(Float.self, c)
             try law(Double.self, c)
         }
@@ -133,7 +133,7 @@ struct BiasCorrectionProperties {
             let a = try trajectory(hf, start, gradients).last!, b = try trajectory(torch, start, gradients).last!
             #expect(epsilons(a, b, floor: 10 * c.lr) <= 64, "\(S.self): HFAdamW \(a) vs AdamW \(b)")
         }
-        await propertyCheck(count: Self.cases, input: VectorCase.generator) { c in
+        await boundedPropertyCheck(count: Self.cases, input: VectorCase.generator) { c in
             try law(Float.self, c)
             try law(Double.self, c)
         }
@@ -159,7 +159,7 @@ struct BiasCorrectionProperties {
             let scaled = try trajectory(entry, theta, gradients.map { $0.map { $0 * scale } })
             expectBitIdentical(plain, scaled, "\(name) gradients × 2^\(c.exponent)")
         }
-        await propertyCheck(count: Self.cases, input: VectorCase.generator) { c in
+        await boundedPropertyCheck(count: Self.cases, input: VectorCase.generator) { c in
             try law(Float.self, c)
             try law(Double.self, c)
         }
