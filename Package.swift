@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LockstepFormat", targets: ["LockstepFormat"]),
         .library(name: "LockstepHarness", targets: ["LockstepHarness"]),
         .library(name: "LockstepTesting", targets: ["LockstepTesting"]),
+        .library(name: "LockstepDiagnosis", targets: ["LockstepDiagnosis"]),
         .library(name: "LockstepCLI", targets: ["LockstepCLI"]),
     ],
     dependencies: [
@@ -45,6 +46,11 @@ let package = Package(
         // MARK: The verification harness joins fixtures and optimizers.
         .target(name: "LockstepHarness", dependencies: ["LockstepFormat", "LockstepOptim"]),
 
+        // MARK: Why a replay fails, and whether fixtures can fail at all: a catalogue of
+        // conventions and porting bugs (variants on the open optimizer API), `explain`, and
+        // mutation testing.
+        .target(name: "LockstepDiagnosis", dependencies: ["LockstepHarness", "LockstepFormat", "LockstepOptim"]),
+
         // MARK: Swift Testing helpers: verify a fixture, or check the optimizer laws, from a
         // user's own test target.
         .target(
@@ -60,6 +66,7 @@ let package = Package(
             name: "LockstepCLI",
             dependencies: [
                 "LockstepHarness",
+                "LockstepDiagnosis",
                 "LockstepOptim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -83,6 +90,9 @@ let package = Package(
         .testTarget(
             name: "LockstepHarnessTests",
             dependencies: ["LockstepHarness", "LockstepFormat", "LockstepTesting", "LockstepTestSupport"]),
+        .testTarget(
+            name: "LockstepDiagnosisTests",
+            dependencies: ["LockstepDiagnosis", "LockstepHarness", "LockstepFormat", "LockstepOptim", "LockstepTestSupport"]),
         .testTarget(name: "LockstepTestingTests", dependencies: ["LockstepTesting", "LockstepHDF5", "LockstepTestSupport"]),
         .testTarget(
             name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "LockstepTestSupport", "verify"]),

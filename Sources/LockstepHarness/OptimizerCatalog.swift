@@ -12,11 +12,26 @@ import LockstepOptim
 /// let result = try Replay(tolerance: .exact, optimizers: catalog).run(FixtureReader(path: "lion.h5"))
 /// ```
 public struct OptimizerCatalog: @unchecked Sendable {
-    /// The types, in order; a later type with the same name and scalar replaces an earlier one.
-    public private(set) var types: [any Optimizer.Type]
+    /// One optimizer the catalog can build: a fixture `name` in one scalar type.
+    struct Entry {
+        let name: String
+        let scalar: Any.Type
+        /// The type it builds, for an entry added as one (not a variant or a renaming).
+        let type: (any Optimizer.Type)?
+        /// `Builder<Scalar>` for `scalar`, type-erased.
+        let build: Any
+    }
+
+    /// Builds an optimizer over a fixture's first groups (torch's JSON hyperparameters).
+    typealias Builder<Scalar: TensorScalar> = (
+        _ groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])], _ cpuCapability: TorchCPUCapability?
+    ) throws -> any ReplayableOptimizer<Scalar>
+
+    /// The entries, in order; a later entry with the same name and scalar replaces an earlier one.
+    private var entries: [Entry]
 
     /// A catalog of `types` (each `Optimizer<Float>` or `Optimizer<Double>`).
-    public init(_ types: [any Optimizer.Type]) { self.types = types }
+    public init(_ types: [any Optimizer.Type]) { entries = types.map { Self.entry($0) } }
 
     /// Every optimizer Lockstep ships, in float32 and float64.
     public static let builtIn = OptimizerCatalog(shipped(Float.self) + shipped(Double.self))
@@ -32,21 +47,54 @@ public struct OptimizerCatalog: @unchecked Sendable {
 
     /// This catalog with `types` added (replacing any of the same name and scalar).
     public func adding(_ types: [any Optimizer.Type]) -> OptimizerCatalog {
-        OptimizerCatalog(self.types + types)
+        var catalog = self
+        catalog.entries += types.map { Self.entry($0) }
+        return catalog
     }
 
     /// This catalog with `types` added.
     public func adding(_ types: any Optimizer.Type...) -> OptimizerCatalog { adding(types) }
 
+    /// This catalog with `O` replaying fixtures named `name` (by default `O.torchName`):
+    /// a variant of an optimizer, or a port replayed against another optimizer's trajectory
+    /// (`verify explain --as AdamW` on a torch `Adam` fixture).
+    ///
+    /// - Parameters:
+    ///   - hyperparameters: rewrites each group's torch JSON before `O` reads it.
+    ///   - ignoringUnknownKeys: drop the keys `O` does not know (another optimizer's
+    ///     hyperparameters) instead of rejecting them.
+    ///   - configure: runs on the built optimizer, after its CPU capability is set.
+    public func adding<O: Optimizer>(
+        _ type: O.Type, as name: String? = nil, ignoringUnknownKeys: Bool = false,
+        hyperparameters rewrite: @escaping @Sendable (inout [String: JSONValue]) -> Void = { _ in },
+        configure: @escaping (O) throws -> Void = { _ in }
+    ) -> OptimizerCatalog {
+        let build: Builder<O.Scalar> = { groups, cpuCapability in
+            let adapter = try Adapter<O>(
+                groups: groups, cpuCapability: cpuCapability, ignoringUnknownKeys: ignoringUnknownKeys, rewrite: rewrite)
+            try configure(adapter.optimizer)
+            return adapter
+        }
+        var catalog = self
+        catalog.entries.append(Entry(name: name ?? O.torchName, scalar: O.Scalar.self, type: nil, build: build))
+        return catalog
+    }
+
     /// The optimizer names, each once, in order.
     public var names: [String] {
         var seen: Set<String> = []
-        return types.map { Self.name(of: $0) }.filter { seen.insert($0).inserted }
+        return entries.map(\.name).filter { seen.insert($0).inserted }
     }
 
-    /// The type that replays `name` in `Scalar`, if any.
+    /// The type that replays `name` in `Scalar`, if the catalog holds it as a type (not as
+    /// a variant or under another name).
     public func type<Scalar: TensorScalar>(named name: String, scalar _: Scalar.Type) -> (any Optimizer.Type)? {
-        types.last { Self.name(of: $0) == name && Self.scalar(of: $0) == Scalar.self }
+        entries.last { $0.name == name && $0.scalar == Scalar.self }?.type
+    }
+
+    /// Whether the catalog builds `name` in `Scalar`.
+    public func contains<Scalar: TensorScalar>(_ name: String, scalar _: Scalar.Type) -> Bool {
+        entries.contains { $0.name == name && $0.scalar == Scalar.self }
     }
 
     /// Builds the optimizer named `name` over its first groups, for a fixture of `Scalar`.
@@ -58,28 +106,22 @@ public struct OptimizerCatalog: @unchecked Sendable {
         _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
         cpuCapability: TorchCPUCapability?, parallelism: Parallelism = .serial
     ) throws -> any ReplayableOptimizer<Scalar> {
-        guard let type = type(named: name, scalar: Scalar.self) else {
-            let other = types.contains { Self.name(of: $0) == name }
+        guard let entry = entries.last(where: { $0.name == name && $0.scalar == Scalar.self }) else {
+            let other = entries.contains { $0.name == name }
             throw ReplayError.invalidInput(
                 object: "/",
                 message: other
                     ? "optimizer '\(name)' is not given for \(Scalar.self) (add \(name)<\(Scalar.self)>.self to the catalog)"
                     : "unknown optimizer '\(name)'; known: \(names.joined(separator: ", "))")
         }
-        let optimizer = try Self.adapter(type, groups: groups, cpuCapability: cpuCapability)
+        // `entry.scalar` is `Scalar`, so the builder is one for `Scalar`.
+        let optimizer = try (entry.build as! Builder<Scalar>)(groups, cpuCapability)
         optimizer.setParallelism(parallelism)
         return optimizer
     }
 
-    private static func name<O: Optimizer>(of _: O.Type) -> String { O.torchName }
-    private static func scalar<O: Optimizer>(of _: O.Type) -> Any.Type { O.Scalar.self }
-
-    private static func adapter<O: Optimizer, Scalar: TensorScalar>(
-        _: O.Type, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
-        cpuCapability: TorchCPUCapability?
-    ) throws -> any ReplayableOptimizer<Scalar> {
-        // `type(named:scalar:)` matched O.Scalar to Scalar, so these casts hold.
-        let typed = groups.map { (params: $0.params.map { $0 as! Parameter<O.Scalar> }, hyperparameters: $0.hyperparameters) }
-        return try Adapter<O>(groups: typed, cpuCapability: cpuCapability) as! any ReplayableOptimizer<Scalar>
+    private static func entry<O: Optimizer>(_: O.Type) -> Entry {
+        let build: Builder<O.Scalar> = { groups, cpuCapability in try Adapter<O>(groups: groups, cpuCapability: cpuCapability) }
+        return Entry(name: O.torchName, scalar: O.Scalar.self, type: O.self, build: build)
     }
 }

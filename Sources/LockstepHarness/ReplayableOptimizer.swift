@@ -28,9 +28,20 @@ public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
 final class Adapter<O: Optimizer>: ReplayableOptimizer {
     typealias Scalar = O.Scalar
     let optimizer: O
+    /// Drop keys `O` does not know (replaying another optimizer's fixture) rather than reject them.
+    let ignoresUnknownKeys: Bool
+    /// Rewrites a group's torch JSON before `O` reads it (a catalogue variant's hyperparameters).
+    let rewrite: @Sendable (inout [String: JSONValue]) -> Void
 
-    init(groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])], cpuCapability: TorchCPUCapability?) throws {
-        let built = try groups.map { ParamGroup(params: $0.params, options: try Self.options($0.hyperparameters)) }
+    init(
+        groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])], cpuCapability: TorchCPUCapability?,
+        ignoringUnknownKeys: Bool = false, rewrite: @escaping @Sendable (inout [String: JSONValue]) -> Void = { _ in }
+    ) throws {
+        ignoresUnknownKeys = ignoringUnknownKeys
+        self.rewrite = rewrite
+        let built = try groups.map {
+            ParamGroup(params: $0.params, options: try Self.options($0.hyperparameters, ignoringUnknownKeys, rewrite))
+        }
         // A fixture does not record the constructor's arguments (torch's `defaults`); the
         // first group, which torch fills from them, stands for them (Adagrad's initial
         // `sum` comes from the defaults, whatever a group says).
@@ -40,13 +51,22 @@ final class Adapter<O: Optimizer>: ReplayableOptimizer {
 
     func setParallelism(_ parallelism: Parallelism) { optimizer.parallelism = parallelism }
 
-    static func options(_ hyperparameters: [String: JSONValue]) throws -> O.Options {
+    static func options(
+        _ hyperparameters: [String: JSONValue], _ ignoringUnknownKeys: Bool = false,
+        _ rewrite: (inout [String: JSONValue]) -> Void = { _ in }
+    ) throws -> O.Options {
+        var hyperparameters = hyperparameters
+        rewrite(&hyperparameters)
+        if ignoringUnknownKeys {
+            let known = Set(O.Options.TorchKey.allCases.map(\.stringValue)).union(informationalHyperparameters)
+            hyperparameters = hyperparameters.filter { known.contains($0.key) }
+        }
         let data = try JSONValue.encoder().encode(hyperparameters)
         return try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
     }
 
     func addGroup(_ params: [Parameter<Scalar>], hyperparameters: [String: JSONValue]) throws {
-        try optimizer.addParamGroup(params, options: try Self.options(hyperparameters))
+        try optimizer.addParamGroup(params, options: try Self.options(hyperparameters, ignoresUnknownKeys, rewrite))
     }
 
     var groupCount: Int { optimizer.groupCount }

@@ -42,6 +42,27 @@ public struct TensorComparison: Sendable, Equatable, Codable {
     public var comparedElements: Int = 0
     public var failedElements: Int = 0
     public var firstFailure: Failure?
+    /// The largest errors at each compared step, in step order: what `verify explain` reads
+    /// an error's signature from, and what the HTML report plots.
+    public var steps: [StepErrors] = []
+
+    /// The largest errors of one step (over every closure call of it, where there are several).
+    public struct StepErrors: Sendable, Equatable, Codable {
+        public var step: Int
+        /// `nil` when some element was NaN against a number.
+        public var maxULPError: UInt64? = 0
+        public var maxRelativeError: Double = 0
+        public var maxAbsoluteError: Double = 0
+        public var failedElements: Int = 0
+        /// The flat index of the element with the largest ULP error; `nil` when every element
+        /// was equal.
+        public var worstIndex: Int?
+
+        public init(step: Int) { self.step = step }
+
+        /// Whether every element of the step was bit-identical (NaN to NaN included).
+        public var isExact: Bool { worstIndex == nil }
+    }
 
     public init(tensor: String) { self.tensor = tensor }
 
@@ -54,8 +75,12 @@ public struct TensorComparison: Sendable, Equatable, Codable {
         evaluation: Failure.Evaluation? = nil
     ) where T.RawSignificand: FixedWidthInteger {
         comparedElements += expected.count
+        if steps.last?.step != step { steps.append(StepErrors(step: step)) }
         // Bit-identical rows (every row of an exact replay) pass whole: one `memcmp`.
         if actual.count == expected.count, Self.bitwiseEqual(actual, expected) { return }
+        var row = steps.removeLast()
+        defer { steps.append(row) }
+        var worstULPs: UInt64 = 0
         for i in expected.indices {
             let (a, e) = (actual[i], expected[i])
             if a == e || (a.isNaN && e.isNaN) { continue }
@@ -65,7 +90,12 @@ public struct TensorComparison: Sendable, Equatable, Codable {
             maxAbsoluteError = max(maxAbsoluteError, absolute.isNaN ? .infinity : absolute)
             maxRelativeError = max(maxRelativeError, relative.isNaN ? .infinity : relative)
             if ulps == .max { maxULPError = nil } else if let current = maxULPError { maxULPError = max(current, ulps) }
+            row.maxAbsoluteError = max(row.maxAbsoluteError, absolute.isNaN ? .infinity : absolute)
+            row.maxRelativeError = max(row.maxRelativeError, relative.isNaN ? .infinity : relative)
+            if ulps == .max { row.maxULPError = nil } else if let current = row.maxULPError { row.maxULPError = max(current, ulps) }
+            if row.worstIndex == nil || ulps > worstULPs { (row.worstIndex, worstULPs) = (i, ulps) }
             if !tolerance.accepts(a, e) {
+                row.failedElements += 1
                 failedElements += 1
                 if firstFailure == nil {
                     firstFailure = Failure(

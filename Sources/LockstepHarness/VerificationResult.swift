@@ -21,7 +21,26 @@ public struct VerificationResult: Sendable, Equatable, Codable {
     /// parameter in optimizer order `param` and its state keys.
     public var tensors: [TensorComparison]
 
+    public init(
+        fixture: String, optimizer: String, dtype: String, implementation: String?, cpuCapability: String?, steps: Int,
+        mode: Mode, tolerance: Tolerance, tensors: [TensorComparison]
+    ) {
+        (self.fixture, self.optimizer, self.dtype, self.implementation) = (fixture, optimizer, dtype, implementation)
+        (self.cpuCapability, self.steps, self.mode, self.tolerance, self.tensors) = (cpuCapability, steps, mode, tolerance, tensors)
+    }
+
     public var passed: Bool { tensors.allSatisfy(\.passed) }
+
+    /// Whether every compared value was bit for bit the recorded one.
+    public var isExact: Bool { tensors.allSatisfy { $0.steps.allSatisfy(\.isExact) } }
+
+    /// The largest ULP error over every compared tensor (`nil`: NaN against a number).
+    public var maxULPError: UInt64? {
+        tensors.reduce(UInt64(0) as UInt64?) { worst, t in worst.flatMap { w in t.maxULPError.map { max(w, $0) } } }
+    }
+
+    /// The largest relative error over every compared tensor.
+    public var maxRelativeError: Double { tensors.map(\.maxRelativeError).max() ?? 0 }
 
     /// The first failure in step order (the first tensor's, among those of that step).
     public var firstFailure: TensorComparison.Failure? {

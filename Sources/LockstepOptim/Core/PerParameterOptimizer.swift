@@ -68,6 +68,17 @@ public struct ParameterStep<Scalar: TensorScalar, State> {
     /// How the element loop may be split across threads.
     public let parallelism: Parallelism
 
+    /// A step over `value` and `grad`: the driver builds one per parameter; a wrapper that
+    /// runs another optimizer's ``PerParameterOptimizer/apply(_:options:)`` on other buffers
+    /// or another step count (a catalogue variant, a test of the element math) builds its own.
+    public init(
+        value: UnsafeMutableBufferPointer<Scalar>, grad: UnsafeBufferPointer<Scalar>, state: State, step: Double,
+        isFirstStep: Bool, shape: [Int], sparseMask: [Bool]?, cpuCapability: TorchCPUCapability, parallelism: Parallelism
+    ) {
+        (self.value, self.grad, self.state, self.step, self.isFirstStep) = (value, grad, state, step, isFirstStep)
+        (self.shape, self.sparseMask, self.cpuCapability, self.parallelism) = (shape, sparseMask, cpuCapability, parallelism)
+    }
+
     /// The number of elements.
     public var count: Int { value.count }
     /// The element positions, `0..<count`.
