@@ -1,0 +1,211 @@
+import LockstepHarness
+import LockstepJSON
+import LockstepOptim
+
+/// The catalogue of conventions, porting bugs and generic mutants: the one list.
+///
+/// For an optimizer name, ``entries(for:in:)`` gives the entries that stand in for it: the
+/// conventions and bugs of its family, the weight-decay conventions it does not follow
+/// itself, the multiply-add convention, and every generic mutant whose hyperparameter or
+/// state it has. A user's own optimizer (in the catalog by its type) gets the generic ones.
+public enum Catalogue {
+    /// Optimizers whose `weight_decay` is an L2 penalty on the gradient (torch's default).
+    static let l2Decay: Set<String> = ["Adam", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"]
+    /// Optimizers whose decay multiplies the parameter by `1 − γλ` before the step.
+    static let decoupledDecay: Set<String> = ["AdamW", "Adafactor", "Muon"]
+
+    /// Every entry that stands in for `optimizer`, whose type `catalog` holds, in catalogue
+    /// order: family conventions and bugs, weight-decay and multiply-add conventions, then
+    /// generic mutants.
+    public static func entries(for optimizer: String, in catalog: OptimizerCatalog) -> [CatalogueEntry] {
+        let family = familyEntries.filter { $0.optimizers.contains(optimizer) }.map(\.entry)
+        var decay: [DecayConvention] = []
+        if let type = catalog.type(named: optimizer, scalar: Float.self) as? any PerParameterOptimizer.Type, hasWeightDecay(type) {
+            decay = DecayConvention.allCases.filter { convention in
+                switch convention {
+                case .decoupled: !decoupledDecay.contains(optimizer) && optimizer != "Adam"  // Adam's own flag, above
+                case .l2Penalty: !l2Decay.contains(optimizer) && optimizer != "AdamW"  // torch's Adam, above
+                case .notScaledByLR, .afterUpdate: !l2Decay.contains(optimizer)
+                }
+            }
+        }
+        var mutations: [GenericMutation] = []
+        if let type = catalog.type(named: optimizer, scalar: Float.self) as? any PerParameterOptimizer.Type {
+            mutations = applicableMutations(type)
+        }
+        return family + decay.map(decayEntry) + [multiplyAdds] + mutations.map(mutantEntry)
+    }
+
+    // MARK: Family entries
+
+    private struct FamilyEntry {
+        let optimizers: [String]
+        let entry: CatalogueEntry
+    }
+
+    /// Conventions and porting bugs of one optimizer family, each for the optimizers it stands in for.
+    private static let familyEntries: [FamilyEntry] = [
+        FamilyEntry(
+            optimizers: ["AdamW"],
+            entry: CatalogueEntry(
+                id: "adam.l2-penalty", title: "L2 penalty instead of decoupled decay",
+                summary: "g ← g + λθ before the moments (torch's Adam with weight_decay), where AdamW decays θ by 1 − γλ",
+                source: "PyTorch `torch.optim.Adam(weight_decay=λ)`; Keras/TF Adam before decoupled decay",
+                kind: .convention, family: .adamLike, killedBy: "weight_decay ≠ 0",
+                install: { catalog, _, recorded in
+                    catalog.renaming(Adam<Float>.self, Adam<Double>.self, as: recorded) { $0["decoupled_weight_decay"] = .bool(false) }
+                })),
+        FamilyEntry(
+            optimizers: ["Adam"],
+            entry: CatalogueEntry(
+                id: "adam.decoupled-decay", title: "decoupled decay instead of an L2 penalty",
+                summary: "θ ← θ·(1 − γλ) before the step (torch's AdamW), where Adam adds λθ to the gradient",
+                source: "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 (`torch.optim.AdamW`)",
+                kind: .convention, family: .adamLike, killedBy: "weight_decay ≠ 0",
+                install: { catalog, _, recorded in
+                    catalog.renaming(Adam<Float>.self, Adam<Double>.self, as: recorded) { $0["decoupled_weight_decay"] = .bool(true) }
+                })),
+        FamilyEntry(
+            optimizers: ["Adam", "AdamW"],
+            entry: CatalogueEntry(
+                id: "adam.pytorch-transformers", title: "pytorch-transformers AdamW",
+                summary: "bias corrections folded into the step size (ε added to √v uncorrected), decay after the update",
+                source: "pytorch-transformers 1.x `AdamW` (pytorch_transformers/optimization.py), later `transformers.AdamW`",
+                kind: .convention, family: .adamLike, killedBy: "any Adam trajectory: ε's place differs from step 1",
+                install: { catalog, _, recorded in
+                    catalog.renaming(HFAdamW<Float>.self, HFAdamW<Double>.self, as: recorded) { $0["correct_bias"] = .bool(true) }
+                })),
+        FamilyEntry(
+            optimizers: ["Adam", "AdamW"],
+            entry: CatalogueEntry(
+                id: "adam.no-bias-correction", title: "no bias correction",
+                summary: "θ ← θ − γ·m / (√v + ε): neither moment corrected (BERT's TensorFlow optimizer)",
+                source: "google-research/bert `optimization.py` (AdamWeightDecayOptimizer); pytorch-transformers `correct_bias=False`",
+                kind: .convention, family: .adamLike, killedBy: "the first steps, where 1 − βᵗ is far from 1",
+                install: { catalog, _, recorded in
+                    catalog.renaming(HFAdamW<Float>.self, HFAdamW<Double>.self, as: recorded) { $0["correct_bias"] = .bool(false) }
+                })),
+        FamilyEntry(
+            optimizers: ["Adam", "AdamW"],
+            entry: CatalogueEntry(
+                id: "adam.keras-epsilon", title: "Keras's ε̂ = ε·√(1 − β₂ᵗ)",
+                summary: "α = γ·√(1 − β₂ᵗ)/(1 − β₁ᵗ), θ ← θ − m·α/(√v + ε): ε added to the uncorrected √v",
+                source: "Keras 3 `keras/src/optimizers/adam.py`; TF1 `tf.train.AdamOptimizer`",
+                kind: .convention, family: .adamLike, killedBy: "√v̂ comparable to ε (small gradients), or any trajectory bit for bit",
+                install: { catalog, _, recorded in
+                    catalog.renaming(KerasAdam<Float>.self, KerasAdam<Double>.self, as: recorded)
+                })),
+        FamilyEntry(
+            optimizers: ["SGD"],
+            entry: CatalogueEntry(
+                id: "sgd.sutskever-momentum", title: "momentum in Sutskever's form (lr inside the buffer)",
+                summary: "v ← μv + γg, θ ← θ − v, where torch keeps v ← μv + g, θ ← θ − γv",
+                source: "Sutskever et al., ICML 2013, eq. (1)–(2); TF/Keras `SGD(momentum=…)`",
+                kind: .convention, family: .sgdLike, killedBy: "momentum ≠ 0 under a learning-rate schedule (bit for bit: any momentum)",
+                install: { catalog, _, recorded in
+                    catalog.renaming(SutskeverSGD<Float>.self, SutskeverSGD<Double>.self, as: recorded)
+                })),
+    ]
+
+    // MARK: Weight-decay and multiply-add conventions
+
+    private static func decayEntry(_ convention: DecayConvention) -> CatalogueEntry {
+        let (title, summary, source): (String, String, String?) =
+            switch convention {
+            case .decoupled:
+                ("decoupled decay instead of an L2 penalty", "θ ← θ·(1 − γλ) before the step, the step without weight_decay",
+                 "Loshchilov & Hutter, ICLR 2019 (torch's AdamW, SGDW)")
+            case .l2Penalty:
+                ("L2 penalty instead of decoupled decay", "g ← g + λθ (one multiply-add), the step without weight_decay",
+                 "PyTorch's `weight_decay` on Adam, SGD, RMSprop, Adagrad")
+            case .notScaledByLR:
+                ("decay not scaled by lr", "θ ← θ·(1 − λ) before the step: the paper's form with schedule multiplier η = 1",
+                 "Loshchilov & Hutter, ICLR 2019, Algorithm 2 (θ ← θ − η(α·… + λθ))")
+            case .afterUpdate:
+                ("decay after the update", "θ ← θ − γλθ on the updated parameter",
+                 "pytorch-transformers 1.x `AdamW` (pytorch_transformers/optimization.py)")
+            }
+        return CatalogueEntry(
+            id: "decay.\(convention.id)", title: title, summary: summary, source: source, kind: .convention,
+            family: .generic, killedBy: "weight_decay ≠ 0 with lr ≠ 1",
+            install: { catalog, target, recorded in
+                catalog.variant(of: target, as: recorded) { $0.change = .decay(convention) }
+            })
+    }
+
+    /// torch's DEFAULT kernels round every product; AVX2 and AVX-512 fuse the multiply-adds
+    /// of `lerp`, `addcmul` and `add(alpha=)`.
+    private static let multiplyAdds = CatalogueEntry(
+        id: "fma.other-capability", title: "multiply-adds fused the other way",
+        summary: "fused where the reference rounded each product (DEFAULT), or rounded where it fused (AVX2/AVX-512)",
+        source: "ATen's CPU kernels: `Vectorized::fmadd` on AVX2/AVX-512, none on DEFAULT", kind: .convention,
+        family: .generic, killedBy: "any trajectory judged bit for bit (or within a few ULPs)",
+        install: { catalog, target, recorded in
+            catalog.retyped(target, as: recorded) { capability in capability.hasFMA ? .default : .avx2 }
+        })
+
+    private static func mutantEntry(_ mutation: GenericMutation) -> CatalogueEntry {
+        CatalogueEntry(
+            id: mutation.id, title: mutation.title, summary: mutation.summary, kind: .mutant, family: .generic,
+            killedBy: mutation.killedBy,
+            install: { catalog, target, recorded in
+                catalog.variant(of: target, as: recorded) { $0.change = .mutation(mutation) }
+            })
+    }
+
+    private static func hasWeightDecay<O: PerParameterOptimizer>(_: O.Type) -> Bool {
+        O.Options.TorchKey.allCases.contains { $0.stringValue == "weight_decay" }
+    }
+
+    private static func applicableMutations<O: PerParameterOptimizer>(_ type: O.Type) -> [GenericMutation] {
+        GenericMutation.applicable(to: type)
+    }
+}
+
+extension OptimizerCatalog {
+    /// This catalog with `F` and `D` (the float32 and float64 types) replaying fixtures named
+    /// `recorded`, their hyperparameters rewritten by `rewrite` and keys they do not know dropped.
+    func renaming<F: Optimizer, D: Optimizer>(
+        _: F.Type, _: D.Type, as recorded: String,
+        _ rewrite: @escaping @Sendable (inout [String: JSONValue]) -> Void = { _ in }
+    ) -> OptimizerCatalog where F.Scalar == Float, D.Scalar == Double {
+        adding(F.self, as: recorded, ignoringUnknownKeys: true, hyperparameters: rewrite)
+            .adding(D.self, as: recorded, ignoringUnknownKeys: true, hyperparameters: rewrite)
+    }
+
+    /// This catalog with `target`'s types, wrapped in a ``Variant`` set up by `configure`,
+    /// replaying fixtures named `recorded`; `nil` unless the catalog holds `target` in both
+    /// scalars as per-parameter optimizers.
+    func variant(of target: String, as recorded: String, _ configure: @escaping (any VariantConfigurable) -> Void) -> OptimizerCatalog? {
+        guard let single = type(named: target, scalar: Float.self) as? any PerParameterOptimizer.Type,
+            let double = type(named: target, scalar: Double.self) as? any PerParameterOptimizer.Type
+        else { return nil }
+        return addingVariant(single, as: recorded, configure).addingVariant(double, as: recorded, configure)
+    }
+
+    private func addingVariant<B: PerParameterOptimizer>(
+        _: B.Type, as recorded: String, _ configure: @escaping (any VariantConfigurable) -> Void
+    ) -> OptimizerCatalog {
+        adding(Variant<B>.self, as: recorded, ignoringUnknownKeys: true, configure: { configure($0) })
+    }
+
+    /// This catalog with `target`'s types replaying fixtures named `recorded` at the CPU
+    /// capability `capability` gives for the recorded one.
+    func retyped(_ target: String, as recorded: String, _ capability: @escaping (TorchCPUCapability) -> TorchCPUCapability) -> OptimizerCatalog? {
+        guard let single = type(named: target, scalar: Float.self), let double = type(named: target, scalar: Double.self) else {
+            return nil
+        }
+        return addingRetyped(single, as: recorded, capability).addingRetyped(double, as: recorded, capability)
+    }
+
+    private func addingRetyped<O: Optimizer>(
+        _: O.Type, as recorded: String, _ capability: @escaping (TorchCPUCapability) -> TorchCPUCapability
+    ) -> OptimizerCatalog {
+        adding(O.self, as: recorded, ignoringUnknownKeys: true, configure: { $0.cpuCapability = capability($0.cpuCapability) })
+    }
+}
+
+/// A ``Variant`` whose change the catalogue sets, whatever its base type.
+protocol VariantConfigurable: AnyObject {
+    var change: VariantChange? { get set }
+}

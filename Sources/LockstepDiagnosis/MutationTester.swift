@@ -1,0 +1,118 @@
+import LockstepFormat
+import LockstepHarness
+import LockstepOptim
+
+/// `verify mutants`: whether a set of fixtures can fail at all. Every catalogue entry for
+/// the optimizer they name is replayed against them; an entry is killed when some fixture
+/// rejects it (fails within that fixture's bounds), and survives when every fixture passes it.
+public struct MutationTester: Sendable {
+    public var optimizers: OptimizerCatalog
+    /// `nil`: each fixture's own bounds, else its dtype's (as `verify`).
+    public var tolerance: Tolerance?
+
+    public init(optimizers: OptimizerCatalog = .builtIn, tolerance: Tolerance? = nil) {
+        self.optimizers = optimizers
+        self.tolerance = tolerance
+    }
+
+    /// Runs every entry for each optimizer the fixtures at `paths` name (or `optimizer`,
+    /// replaying them all as it), one report per optimizer in order of first appearance.
+    ///
+    /// - Parameter map: runs the entries' checks, possibly in parallel, results in order.
+    /// - Throws: ``FixtureError`` for a fixture that cannot be read.
+    public func run(
+        _ paths: [String], as optimizer: String? = nil,
+        map: ([CatalogueEntry], @escaping @Sendable (CatalogueEntry) -> MutationReport.Row) -> [MutationReport.Row] = { $0.map($1) }
+    ) throws -> [MutationReport] {
+        var order: [String] = []
+        var byOptimizer: [String: [(path: String, recorded: String)]] = [:]
+        for path in paths {
+            let recorded = try FixtureReader(path: path).header.optimizer
+            let target = optimizer ?? recorded
+            if byOptimizer[target] == nil { order.append(target) }
+            byOptimizer[target, default: []].append((path, recorded))
+        }
+        return try order.map { target in try report(target, byOptimizer[target]!, map: map) }
+    }
+
+    private func report(
+        _ target: String, _ fixtures: [(path: String, recorded: String)],
+        map: ([CatalogueEntry], @escaping @Sendable (CatalogueEntry) -> MutationReport.Row) -> [MutationReport.Row]
+    ) throws -> MutationReport {
+        let explainer = Explainer(optimizers: optimizers, tolerance: tolerance)
+        // The fixtures the optimizer itself passes: only they can judge a mutant.
+        var judges: [(path: String, recorded: String, base: OptimizerCatalog)] = []
+        var failing: [String] = []
+        for fixture in fixtures {
+            let base = try explainer.catalog(replaying: fixture.recorded, as: target)
+            let passes = (try? replay(fixture.path, with: base))?.passed ?? false
+            if passes { judges.append((fixture.path, fixture.recorded, base)) } else { failing.append(fixture.path) }
+        }
+        let judged = judges
+        let rows = map(Catalogue.entries(for: target, in: optimizers)) { entry in
+            var row = MutationReport.Row(entry)
+            var replayed = false
+            for judge in judged {
+                guard let catalog = entry.catalog(from: judge.base, target: target, recorded: judge.recorded) else { break }
+                guard let result = try? replay(judge.path, with: catalog) else { continue }
+                replayed = true
+                if !result.passed {
+                    row.killedBy = judge.path
+                    row.firstFailure = result.firstFailureDescription
+                    break
+                }
+            }
+            row.status = row.killedBy != nil ? .killed : replayed ? .survived : .notApplicable
+            return row
+        }
+        return MutationReport(optimizer: target, fixtures: judges.map(\.path), failingFixtures: failing, rows: rows)
+    }
+
+    private func replay(_ path: String, with catalog: OptimizerCatalog) throws -> VerificationResult {
+        let reader = try FixtureReader(path: path)
+        let tolerance =
+            tolerance ?? Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: reader.header.tolerance, dtype: reader.header.dtype)
+        return try Replay(tolerance: tolerance, optimizers: catalog).run(reader)
+    }
+}
+
+/// What `verify mutants` found for one optimizer's fixtures.
+public struct MutationReport: Sendable, Codable {
+    public struct Row: Sendable, Codable {
+        public enum Status: String, Sendable, Codable {
+            case killed
+            case survived
+            /// The entry could not replay any fixture (it rejects their configurations).
+            case notApplicable = "not applicable"
+        }
+
+        public var id: String
+        public var title: String
+        public var kind: CatalogueEntry.Kind
+        public var status: Status = .survived
+        /// The first fixture that rejects the entry, and its first failure.
+        public var killedBy: String?
+        public var firstFailure: String?
+        /// For a survivor: what kind of trajectory would kill it.
+        public var advice: String
+
+        init(_ entry: CatalogueEntry) {
+            (id, title, kind, advice) = (entry.id, entry.title, entry.kind, entry.killedBy)
+        }
+    }
+
+    public var optimizer: String
+    /// The fixtures that judged the entries: those the optimizer itself passes.
+    public var fixtures: [String]
+    /// Fixtures the optimizer itself fails, which cannot judge anything.
+    public var failingFixtures: [String]
+    public var rows: [Row]
+
+    public var killed: Int { rows.filter { $0.status == .killed }.count }
+    public var survivors: [Row] { rows.filter { $0.status == .survived } }
+    /// Killed ÷ (killed + survived): entries that apply to no fixture do not count.
+    public var score: Double {
+        let judged = rows.filter { $0.status != .notApplicable }.count
+        return judged == 0 ? 1 : Double(killed) / Double(judged)
+    }
+}
