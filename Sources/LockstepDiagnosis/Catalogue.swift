@@ -13,6 +13,8 @@ public enum Catalogue {
     static let l2Decay: Set<String> = ["Adam", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"]
     /// Optimizers whose decay multiplies the parameter by `1 − γλ` before the step.
     static let decoupledDecay: Set<String> = ["AdamW", "Adafactor", "Muon"]
+    /// Optimizers that decay the updated parameter (pytorch-transformers' AdamW).
+    static let decayAfterUpdate: Set<String> = ["HFAdamW"]
 
     /// Every entry that stands in for `optimizer`, whose type `catalog` holds, in catalogue
     /// order: family conventions and bugs, weight-decay and multiply-add conventions, then
@@ -25,7 +27,8 @@ public enum Catalogue {
                 switch convention {
                 case .decoupled: !decoupledDecay.contains(optimizer) && optimizer != "Adam"  // Adam's own flag, above
                 case .l2Penalty: !l2Decay.contains(optimizer) && optimizer != "AdamW"  // torch's Adam, above
-                case .notScaledByLR, .afterUpdate: !l2Decay.contains(optimizer)
+                case .notScaledByLR: !l2Decay.contains(optimizer)
+                case .afterUpdate: !l2Decay.contains(optimizer) && !decayAfterUpdate.contains(optimizer)
                 }
             }
         }
@@ -105,7 +108,58 @@ public enum Catalogue {
                 install: { catalog, _, recorded in
                     catalog.renaming(SutskeverSGD<Float>.self, SutskeverSGD<Double>.self, as: recorded)
                 })),
+    ] + quasiNewtonEntries
+
+    /// LBFGS and nonlinear CG: the conventions of scipy's minimizers and the classic
+    /// papers, as hyperparameters of Lockstep's own implementations.
+    private static let quasiNewtonEntries: [FamilyEntry] =
+        [
+            FamilyEntry(
+                optimizers: ["LBFGS"],
+                entry: rewritten(
+                    "lbfgs.scipy-memory", "scipy's memory of 10 pairs", "history_size = 10 where torch keeps 100",
+                    "scipy.optimize.minimize(method='L-BFGS-B'), `maxcor=10`; Nocedal & Wright suggest 3–20",
+                    .convention, killedBy: "more than 10 iterations with curvature pairs kept", ["history_size": .number(10)])),
+            FamilyEntry(
+                optimizers: ["LBFGS", "ConjugateGradient"],
+                entry: rewritten(
+                    "quasi-newton.scipy-gtol", "scipy's gradient tolerance", "tolerance_grad = 1e-5 where torch stops at 1e-7",
+                    "scipy.optimize.minimize, `gtol=1e-5`", .convention,
+                    killedBy: "a run that reaches a gradient below 1e-5", ["tolerance_grad": .number(1e-5)])),
+            FamilyEntry(
+                optimizers: ["LBFGS", "ConjugateGradient"],
+                entry: rewritten(
+                    "quasi-newton.line-search-ignored", "line search ignored", "fixed steps of lr where the group asks for strong Wolfe",
+                    nil, .portingBug, killedBy: "line_search_fn = 'strong_wolfe'", ["line_search_fn": .null])),
+        ]
+        + ConjugateGradient<Double>.BetaRule.names.map { rule in
+            FamilyEntry(
+                optimizers: ["ConjugateGradient"],
+                entry: rewritten(
+                    "cg.beta.\(rule)", "β by \(rule.replacingOccurrences(of: "_", with: " "))", "the conjugate direction's β by another rule",
+                    betaSources[rule], .convention, killedBy: "a fixture with another β rule and more than one iteration",
+                    ["beta": .string(rule)]))
+        }
+
+    private static let betaSources: [String: String] = [
+        "fletcher_reeves": "Fletcher & Reeves, Computer Journal 1964",
+        "polak_ribiere": "Polak & Ribière 1969; Polyak 1969",
+        "polak_ribiere_plus": "scipy.optimize.minimize(method='CG') (`beta = max(0, …)`); Gilbert & Nocedal 1992",
+        "hestenes_stiefel": "Hestenes & Stiefel 1952",
+        "dai_yuan": "Dai & Yuan, SIAM J. Optim. 1999",
     ]
+
+    /// An entry that is the target with some hyperparameters replaced.
+    private static func rewritten(
+        _ id: String, _ title: String, _ summary: String, _ source: String?, _ kind: CatalogueEntry.Kind, killedBy: String,
+        _ replacements: [String: JSONValue]
+    ) -> CatalogueEntry {
+        CatalogueEntry(
+            id: id, title: title, summary: summary, source: source, kind: kind, family: .quasiNewton, killedBy: killedBy,
+            install: { catalog, target, recorded in
+                catalog.retyped(target, as: recorded, hyperparameters: { $0.merge(replacements) { _, new in new } })
+            })
+    }
 
     // MARK: Weight-decay and multiply-add conventions
 
@@ -129,7 +183,7 @@ public enum Catalogue {
             id: "decay.\(convention.id)", title: title, summary: summary, source: source, kind: .convention,
             family: .generic, killedBy: "weight_decay ≠ 0 with lr ≠ 1",
             install: { catalog, target, recorded in
-                catalog.variant(of: target, as: recorded) { $0.change = .decay(convention) }
+                catalog.variant(of: target, as: recorded) { try $0.configure(.decay(convention)) }
             })
     }
 
@@ -141,7 +195,7 @@ public enum Catalogue {
         source: "ATen's CPU kernels: `Vectorized::fmadd` on AVX2/AVX-512, none on DEFAULT", kind: .convention,
         family: .generic, killedBy: "any trajectory judged bit for bit (or within a few ULPs)",
         install: { catalog, target, recorded in
-            catalog.retyped(target, as: recorded) { capability in capability.hasFMA ? .default : .avx2 }
+            catalog.retyped(target, as: recorded, capability: { capability in capability.hasFMA ? .default : .avx2 })
         })
 
     private static func mutantEntry(_ mutation: GenericMutation) -> CatalogueEntry {
@@ -149,7 +203,7 @@ public enum Catalogue {
             id: mutation.id, title: mutation.title, summary: mutation.summary, kind: .mutant, family: .generic,
             killedBy: mutation.killedBy,
             install: { catalog, target, recorded in
-                catalog.variant(of: target, as: recorded) { $0.change = .mutation(mutation) }
+                catalog.variant(of: target, as: recorded) { try $0.configure(.mutation(mutation)) }
             })
     }
 
@@ -176,7 +230,7 @@ extension OptimizerCatalog {
     /// This catalog with `target`'s types, wrapped in a ``Variant`` set up by `configure`,
     /// replaying fixtures named `recorded`; `nil` unless the catalog holds `target` in both
     /// scalars as per-parameter optimizers.
-    func variant(of target: String, as recorded: String, _ configure: @escaping (any VariantConfigurable) -> Void) -> OptimizerCatalog? {
+    func variant(of target: String, as recorded: String, _ configure: @escaping (any VariantConfigurable) throws -> Void) -> OptimizerCatalog? {
         guard let single = type(named: target, scalar: Float.self) as? any PerParameterOptimizer.Type,
             let double = type(named: target, scalar: Double.self) as? any PerParameterOptimizer.Type
         else { return nil }
@@ -184,28 +238,35 @@ extension OptimizerCatalog {
     }
 
     private func addingVariant<B: PerParameterOptimizer>(
-        _: B.Type, as recorded: String, _ configure: @escaping (any VariantConfigurable) -> Void
+        _: B.Type, as recorded: String, _ configure: @escaping (any VariantConfigurable) throws -> Void
     ) -> OptimizerCatalog {
-        adding(Variant<B>.self, as: recorded, ignoringUnknownKeys: true, configure: { configure($0) })
+        adding(Variant<B>.self, as: recorded, ignoringUnknownKeys: true, configure: { try configure($0) })
     }
 
     /// This catalog with `target`'s types replaying fixtures named `recorded` at the CPU
     /// capability `capability` gives for the recorded one.
-    func retyped(_ target: String, as recorded: String, _ capability: @escaping (TorchCPUCapability) -> TorchCPUCapability) -> OptimizerCatalog? {
+    /// (and hyperparameters rewritten by `rewrite`).
+    func retyped(
+        _ target: String, as recorded: String, hyperparameters rewrite: @escaping @Sendable (inout [String: JSONValue]) -> Void = { _ in },
+        capability: @escaping (TorchCPUCapability) -> TorchCPUCapability = { $0 }
+    ) -> OptimizerCatalog? {
         guard let single = type(named: target, scalar: Float.self), let double = type(named: target, scalar: Double.self) else {
             return nil
         }
-        return addingRetyped(single, as: recorded, capability).addingRetyped(double, as: recorded, capability)
+        return addingRetyped(single, as: recorded, rewrite, capability).addingRetyped(double, as: recorded, rewrite, capability)
     }
 
     private func addingRetyped<O: Optimizer>(
-        _: O.Type, as recorded: String, _ capability: @escaping (TorchCPUCapability) -> TorchCPUCapability
+        _: O.Type, as recorded: String, _ rewrite: @escaping @Sendable (inout [String: JSONValue]) -> Void,
+        _ capability: @escaping (TorchCPUCapability) -> TorchCPUCapability
     ) -> OptimizerCatalog {
-        adding(O.self, as: recorded, ignoringUnknownKeys: true, configure: { $0.cpuCapability = capability($0.cpuCapability) })
+        adding(
+            O.self, as: recorded, ignoringUnknownKeys: true, hyperparameters: rewrite,
+            configure: { $0.cpuCapability = capability($0.cpuCapability) })
     }
 }
 
 /// A ``Variant`` whose change the catalogue sets, whatever its base type.
 protocol VariantConfigurable: AnyObject {
-    var change: VariantChange? { get set }
+    func configure(_ change: VariantChange) throws
 }

@@ -4,7 +4,12 @@ import LockstepOptim
 
 /// `verify mutants`: whether a set of fixtures can fail at all. Every catalogue entry for
 /// the optimizer they name is replayed against them; an entry is killed when some fixture
-/// rejects it (fails within that fixture's bounds), and survives when every fixture passes it.
+/// rejects it, and survives when every fixture passes it.
+///
+/// A fixture judges an entry as strictly as it judges the optimizer itself: bit for bit
+/// where the optimizer reproduces it bit for bit, else within its bounds (the file's, then
+/// the dtype's). Bounds given explicitly replace both. Fixtures the optimizer itself fails
+/// judge nothing.
 public struct MutationTester: Sendable {
     public var optimizers: OptimizerCatalog
     /// `nil`: each fixture's own bounds, else its dtype's (as `verify`).
@@ -41,12 +46,15 @@ public struct MutationTester: Sendable {
     ) throws -> MutationReport {
         let explainer = Explainer(optimizers: optimizers, tolerance: tolerance)
         // The fixtures the optimizer itself passes: only they can judge a mutant.
-        var judges: [(path: String, recorded: String, base: OptimizerCatalog)] = []
+        var judges: [(path: String, recorded: String, base: OptimizerCatalog, exact: Bool)] = []
         var failing: [String] = []
         for fixture in fixtures {
             let base = try explainer.catalog(replaying: fixture.recorded, as: target)
-            let passes = (try? replay(fixture.path, with: base))?.passed ?? false
-            if passes { judges.append((fixture.path, fixture.recorded, base)) } else { failing.append(fixture.path) }
+            if let reference = try? replay(fixture.path, with: base), reference.passed {
+                judges.append((fixture.path, fixture.recorded, base, tolerance == nil && reference.isExact))
+            } else {
+                failing.append(fixture.path)
+            }
         }
         let judged = judges
         let rows = map(Catalogue.entries(for: target, in: optimizers)) { entry in
@@ -54,15 +62,25 @@ public struct MutationTester: Sendable {
             var replayed = false
             for judge in judged {
                 guard let catalog = entry.catalog(from: judge.base, target: target, recorded: judge.recorded) else { break }
-                guard let result = try? replay(judge.path, with: catalog) else { continue }
+                let result: VerificationResult
+                do {
+                    result = try replay(judge.path, with: catalog)
+                } catch ReplayError.invalidInput(let object, let message) where object != "/" {
+                    // The replay ran and found a recorded value it cannot hold (a state of
+                    // another shape): the fixture tells the entry apart.
+                    (row.status, row.killedBy, row.firstFailure) = (.killed, judge.path, "\(object): \(message)")
+                    break
+                } catch {
+                    continue  // the entry rejects this fixture's configuration
+                }
                 replayed = true
-                if !result.passed {
-                    row.killedBy = judge.path
+                if !result.passed || (judge.exact && !result.isExact) {
+                    (row.status, row.killedBy) = (.killed, judge.path)
                     row.firstFailure = result.firstFailureDescription
                     break
                 }
             }
-            row.status = row.killedBy != nil ? .killed : replayed ? .survived : .notApplicable
+            if row.killedBy == nil { row.status = replayed ? .survived : .notApplicable }
             return row
         }
         return MutationReport(optimizer: target, fixtures: judges.map(\.path), failingFixtures: failing, rows: rows)

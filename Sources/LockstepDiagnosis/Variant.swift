@@ -50,8 +50,9 @@ final class Variant<Base: PerParameterOptimizer>: PerParameterOptimizer, Variant
     static var standardDefaults: Options { Base.standardDefaults }
 
     let base: Base
-    /// Set by the catalogue once the optimizer is built; `nil` runs `Base` unchanged.
-    var change: VariantChange?
+    /// Set by the catalogue once the optimizer is built (``configure(_:)``); `nil` runs
+    /// `Base` unchanged.
+    private(set) var change: VariantChange?
     /// The groups given at construction; later ones came from `add_param_group`.
     private var initialGroupCount = 0
 
@@ -70,6 +71,18 @@ final class Variant<Base: PerParameterOptimizer>: PerParameterOptimizer, Variant
     func didAddInitialGroups() throws {
         try base.didAddInitialGroups()
         initialGroupCount = storage.paramGroups.count
+    }
+
+    /// Sets the change on a newly built optimizer. A mutation also applies to what
+    /// construction made (Adagrad's `sum` from `initial_accumulator_value`): a `Base` is built
+    /// over the same parameters with the mutated groups and defaults, and its state taken.
+    func configure(_ change: VariantChange) throws {
+        self.change = change
+        guard case .mutation(let mutation) = change else { return }
+        let groups = try storage.paramGroups.map { ParamGroup(params: $0.params, options: try mutated($0, mutation)) }
+        let defaults = try mutated(ParamGroup(params: [], options: storage.defaults), mutation)
+        let constructed = try Base(groups: groups, defaults: defaults, cpuCapability: cpuCapability)
+        for parameter in parameters { try setState(constructed.state(of: parameter), of: parameter) }
     }
 
     func initialState(for parameter: Parameter<Scalar>, options: Options) -> State {
@@ -106,7 +119,12 @@ final class Variant<Base: PerParameterOptimizer>: PerParameterOptimizer, Variant
                 options = try options.setting("betas", to: [betas[1], betas[0]])
             }
         case .termDropped(let key):
-            if try options.torchNumbers(key) != nil { options = try options.setting(key, to: [0]) }
+            // Every element of a tuple (Adafactor's `eps`), `None` ones included.
+            if case .array(let elements)? = try JSONValue.encodedObject(options)?[key] {
+                options = try Self.setting(key, to: .array(elements.map { _ in .number(0) }), in: options)
+            } else if try options.torchNumbers(key) != nil {
+                options = try options.setting(key, to: [0])
+            }
         case .maximizeLost:
             options = try Self.setting("maximize", to: .bool(false), in: options)
         case .laterGroupsUndecayed:
