@@ -95,6 +95,7 @@ let package = Package(
             dependencies: ["LockstepDiagnosis", "LockstepHarness", "LockstepFormat", "LockstepOptim", "LockstepTestSupport"]),
         .testTarget(name: "LockstepTestingTests", dependencies: ["LockstepTesting", "LockstepHDF5", "LockstepTestSupport"]),
         .testTarget(
-            name: "LockstepCLITests", dependencies: ["LockstepCLI", "LockstepHDF5", "LockstepTestSupport", "verify"]),
+            name: "LockstepCLITests",
+            dependencies: ["LockstepCLI", "LockstepDiagnosis", "LockstepHarness", "LockstepHDF5", "LockstepTestSupport", "verify"]),
     ]
 )

@@ -13,7 +13,7 @@ public struct VerifyCommand: ParsableCommand {
             Exit status: 0 when every fixture passes, 1 when a value is out of tolerance, \
             2 when a fixture or an argument is invalid.
             """,
-        subcommands: [Check.self, Inspect.self, Table.self],
+        subcommands: [Check.self, Explain.self, Mutants.self, CatalogueCommand.self, Inspect.self, Table.self],
         defaultSubcommand: Check.self)
 
     public init() {}
@@ -44,8 +44,19 @@ struct ToleranceOptions: ParsableArguments {
         }
     }
 
+    /// The bounds as a plain value, to take to other threads.
+    var bounds: Bounds { Bounds(rtol: rtol, atol: atol, maxULP: maxUlp, exact: exact) }
+}
+
+/// The bounds given on the command line, resolved per fixture.
+struct Bounds: Sendable {
+    var rtol: Double?
+    var atol: Double?
+    var maxULP: UInt64?
+    var exact = false
+
     func tolerance(for header: FixtureHeader) -> Tolerance {
-        exact ? .exact : Tolerance.resolve(rtol: rtol, atol: atol, maxULP: maxUlp, file: header.tolerance, dtype: header.dtype)
+        exact ? .exact : Tolerance.resolve(rtol: rtol, atol: atol, maxULP: maxULP, file: header.tolerance, dtype: header.dtype)
     }
 }
 
@@ -60,83 +71,111 @@ extension VerifyCommand {
 
         @OptionGroup var bounds: ToleranceOptions
 
+        @Option(name: .customLong("as"), help: ArgumentHelp(
+            "Replay every fixture as this optimizer (the one you ported) instead of the one it names; keys it does not know are dropped.",
+            valueName: "name"))
+        var optimizer: String?
+
         @Flag(help: "Load the recorded parameters and state of step t−1 before step t, so each step is judged alone.")
         var teacherForcing = false
 
         @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
         var json: String?
 
+        @Option(name: .customLong("report"), help: ArgumentHelp(
+            "Also write a self-contained HTML report to this file: per fixture its settings, error plots, the first divergence and, for a failure, what explains it.",
+            valueName: "file"))
+        var htmlReport: String?
+
         @Option(help: ArgumentHelp(
             "Split each large tensor's step across this many threads (Adam, AdamW, SGD, Adagrad); the results are the same.",
             valueName: "n"))
         var threads = 1
 
+        @Option(help: ArgumentHelp("Verify this many fixtures at once; the output is in the order given.", valueName: "n"))
+        var jobs = 1
+
         public func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
             if threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
+            if jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
         }
 
         public init() {}
 
         public func run() throws {
             var report = TextReport()
-            let outcome = verifyAll(report: &report)
+            let runs = verifyAll(report: &report)
+            let outcome = Outcome(runs)
+            var failedWrite = false
             if let json {
                 do {
-                    try writeJSON(outcome, to: json)
+                    try writeAtomically(try Self.jsonData(outcome), to: json)
                 } catch {
                     report.error("\(json): cannot write the JSON report: \((error as? ReportError)?.message ?? error.localizedDescription)")
-                    throw ExitCode(2)
+                    failedWrite = true
                 }
             }
-            throw ExitCode(outcome.exitCode)
-        }
-
-        func verifyAll(report: inout TextReport) -> Outcome {
-            var outcome = Outcome()
-            for path in fixtures {
+            if let path = htmlReport {
                 do {
-                    let reader = try FixtureReader(path: path)
-                    let replay = Replay(
-                        tolerance: bounds.tolerance(for: reader.header), teacherForcing: teacherForcing,
-                        parallelism: Parallelism(threads: threads), optimizers: VerifyCommand.optimizers)
-                    let result = try replay.run(reader)
-                    report.result(result)
-                    outcome.results.append(result)
-                } catch let error as FixtureError {
-                    report.error(error.description)
-                    outcome.errors.append(.init(fixture: path, message: error.description))
-                } catch let error as ReplayError {
-                    report.error(error.line(file: path))
-                    outcome.errors.append(.init(fixture: path, message: error.line(file: path)))
+                    try writeAtomically(Data(HTMLReport.render(runs).utf8), to: path)
                 } catch {
-                    report.error("\(path): /: \(error)")
-                    outcome.errors.append(.init(fixture: path, message: "\(path): /: \(error)"))
+                    report.error("\(path): cannot write the HTML report: \((error as? ReportError)?.message ?? error.localizedDescription)")
+                    failedWrite = true
                 }
             }
-            report.summary(outcome)
-            return outcome
+            throw ExitCode(failedWrite ? 2 : outcome.exitCode)
         }
 
-        private func writeJSON(_ outcome: Outcome, to path: String) throws {
+        /// Verifies every fixture, `jobs` at a time, printing each in the order given.
+        func verifyAll(report: inout TextReport) -> [FixtureRun] {
+            let verifier = FixtureVerifier(
+                bounds: bounds.bounds, teacherForcing: teacherForcing, parallelism: Parallelism(threads: threads),
+                optimizers: VerifyCommand.optimizers, replayedAs: optimizer, details: htmlReport != nil)
+            let progress = ProgressLine.forStandardError(json: json != nil)
+            let text = report
+            let runs = orderedMap(
+                fixtures, jobs: jobs,
+                progress: { finished, total, item in progress.update(finished: finished, total: total, item: item) },
+                emit: { _, run in
+                    progress.clear()
+                    switch run.verdict {
+                    case .result(let result): text.result(result)
+                    case .invalid(let message): text.error(message)
+                    }
+                    progress.redraw()
+                },
+                verifier.run)
+            progress.finish()
+            report.summary(Outcome(runs))
+            return runs
+        }
+
+        static func jsonData(_ outcome: Outcome) throws -> Data {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(
                 positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let data = try encoder.encode(outcome)
-            let url = URL(fileURLWithPath: path)
-            let folder = url.deletingLastPathComponent().path
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw ReportError(message: "the folder \(folder) does not exist")
-            }
-            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                try? FileManager.default.removeItem(at: temporary)
-                throw CocoaError(.fileWriteUnknown)
-            }
+            return try encoder.encode(outcome)
         }
+    }
+}
+
+/// Writes `data` to a temporary file beside `path` and renames it into place, so a reader
+/// never sees half a report.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ReportError(message: "the folder \(folder) does not exist")
+    }
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+    try data.write(to: temporary)
+    if rename(temporary.path, url.path) != 0 {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: temporary)
+        throw ReportError(message: reason)
     }
 }
 
@@ -173,6 +212,15 @@ struct Outcome: Codable {
     }
 
     init() {}
+
+    init(_ runs: [FixtureRun]) {
+        for run in runs {
+            switch run.verdict {
+            case .result(let result): results.append(result)
+            case .invalid(let message): errors.append(.init(fixture: run.path, message: message))
+            }
+        }
+    }
 
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

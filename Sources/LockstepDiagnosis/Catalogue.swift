@@ -39,6 +39,43 @@ public enum Catalogue {
         return family + decay.map(decayEntry) + [multiplyAdds] + mutations.map(mutantEntry)
     }
 
+    // MARK: Survivors explained
+
+    /// Why an entry survives every golden of an optimizer.
+    public enum SurvivorReason: Sendable {
+        /// The entry computes the optimizer's own numbers for every input: no fixture can
+        /// kill it, and it does not count against the score.
+        case equivalent(String)
+        /// The entry differs, but by less than torch's own rounding on these paths, which
+        /// the goldens' bounds must allow: it survives, for the reason given.
+        case indistinguishable(String)
+    }
+
+    /// The survivors of Lockstep's goldens that no golden can kill, and why: one list
+    /// (docs/diagnosis.md); `verify mutants` prints the reason, and `tools/mutants` fails on
+    /// a survivor it does not hold.
+    static let knownSurvivors: [(optimizers: [String], id: String, reason: SurvivorReason)] = [
+        (["Adam", "AdamW"], "mutant.state-updated-early.max_exp_avg_sq",
+         .equivalent("max(vmax, v) is idempotent: the early maximum and the step's maximum are the same value")),
+        (["ASGD"], "mutant.state-updated-early.ax",
+         .equivalent("the parameter update never reads `ax`, the running average kept for the caller")),
+        (["Adadelta", "RMSprop", "Rprop"], "mutant.step-off-by-one",
+         .equivalent("the update never reads `step`: torch keeps it as a count only")),
+        (["Rprop"], "fma.other-capability",
+         .equivalent("Rprop's update has no multiply-add (signs, products, clamps), so fusing changes nothing")),
+        (["SparseAdam"], "fma.other-capability",
+         .equivalent("torch's sparse path rounds every product on its own (no lerp, addcmul or add with alpha), on every capability")),
+        (["Adadelta"], "fma.other-capability",
+         .indistinguishable(
+            "torch's tensor `sqrt` on these paths is not correctly rounded (MKL), so no golden replays bit for bit; "
+                + "fusing the multiply-adds moves the values by fewer ULPs than that already costs")),
+    ]
+
+    /// Why `id` survives `optimizer`'s goldens, where the catalogue knows.
+    public static func survivorReason(_ id: String, optimizer: String) -> SurvivorReason? {
+        knownSurvivors.first { $0.id == id && $0.optimizers.contains(optimizer) }?.reason
+    }
+
     // MARK: Family entries
 
     private struct FamilyEntry {
@@ -99,6 +136,21 @@ public enum Catalogue {
                     catalog.renaming(KerasAdam<Float>.self, KerasAdam<Double>.self, as: recorded)
                 })),
         FamilyEntry(
+            optimizers: ["Adam", "AdamW"],
+            entry: CatalogueEntry(
+                id: "adam.eps-inside-sqrt", title: "ε inside the square root",
+                summary: "θ ← θ − γ/(1 − β₁ᵗ) · m / √(v̂ + ε) where torch adds ε to √v̂",
+                source: "optax `scale_by_adam(eps_root=ε)`; Adam implementations that fold ε into the variance",
+                kind: .convention, family: .adamLike, killedBy: "√v̂ comparable to ε (small gradients), or any trajectory bit for bit",
+                install: { catalog, target, recorded in adamRule(.epsInsideSqrt, catalog, target, recorded) })),
+        FamilyEntry(
+            optimizers: ["Adam", "AdamW"],
+            entry: CatalogueEntry(
+                id: "adam.float32-coefficients", title: "coefficients in float32",
+                summary: "1 − βᵗ, the step size and 1 − γλ computed in float32, where torch computes Python floats and rounds once",
+                source: nil, kind: .portingBug, family: .adamLike, killedBy: "a float32 or float64 trajectory judged bit for bit",
+                install: { catalog, target, recorded in adamRule(.float32Coefficients, catalog, target, recorded) })),
+        FamilyEntry(
             optimizers: ["SGD"],
             entry: CatalogueEntry(
                 id: "sgd.sutskever-momentum", title: "momentum in Sutskever's form (lr inside the buffer)",
@@ -108,7 +160,56 @@ public enum Catalogue {
                 install: { catalog, _, recorded in
                     catalog.renaming(SutskeverSGD<Float>.self, SutskeverSGD<Double>.self, as: recorded)
                 })),
+        FamilyEntry(
+            optimizers: ["SGD"],
+            entry: CatalogueEntry(
+                id: "sgd.dampened-first-step", title: "dampening at the first step",
+                summary: "b₁ ← (1 − τ)g where torch starts the buffer with g and dampens only later updates",
+                source: nil, kind: .portingBug, family: .sgdLike, killedBy: "momentum ≠ 0 with dampening ≠ 0",
+                install: { catalog, _, recorded in
+                    catalog.renaming(DampenedFirstStepSGD<Float>.self, DampenedFirstStepSGD<Double>.self, as: recorded)
+                })),
+        FamilyEntry(
+            optimizers: ["RMSprop"],
+            entry: CatalogueEntry(
+                id: "rmsprop.tensorflow", title: "Keras/TensorFlow RMSprop",
+                summary: "γ·g / √(v + ε), and with momentum b ← μb + γ·g/√(v + ε), θ ← θ − b: ε under the root, lr inside the buffer",
+                source: "Keras 3 `keras/src/optimizers/rmsprop.py`; TF1 `tf.train.RMSPropOptimizer`",
+                kind: .convention, family: .adaptive, killedBy: "any RMSprop trajectory (ε's place differs from step 1)",
+                install: { catalog, _, recorded in
+                    catalog.renaming(TensorFlowRMSprop<Float>.self, TensorFlowRMSprop<Double>.self, as: recorded)
+                })),
+        FamilyEntry(
+            optimizers: ["Adagrad"],
+            entry: CatalogueEntry(
+                id: "adagrad.eps-inside-sqrt", title: "ε inside the square root (Keras/TensorFlow)",
+                summary: "θ ← θ − γ·g / √(s + ε) where torch divides by √s + ε",
+                source: "Keras 3 `keras/src/optimizers/adagrad.py`; TF1 `tf.train.AdagradOptimizer`",
+                kind: .convention, family: .adaptive, killedBy: "any Adagrad trajectory with a small accumulator",
+                install: { catalog, _, recorded in
+                    catalog.renaming(TensorFlowAdagrad<Float>.self, TensorFlowAdagrad<Double>.self, as: recorded)
+                })),
+        FamilyEntry(
+            optimizers: ["Adagrad"],
+            entry: rewritten(
+                "adagrad.keras-accumulator", "Keras's initial accumulator 0.1", "the accumulator starts at 0.1 where torch's default is 0",
+                "Keras 3 `Adagrad(initial_accumulator_value=0.1)`; TF1 `tf.train.AdagradOptimizer`", .convention,
+                family: .adaptive, killedBy: "a trajectory with initial_accumulator_value ≠ 0.1",
+                ["initial_accumulator_value": .number(0.1)])),
     ] + quasiNewtonEntries
+
+    /// ``AdamRules`` with `rule` in place of `target` (AdamW: decoupled decay forced, as torch's AdamW does).
+    private static func adamRule(
+        _ rule: AdamRule, _ catalog: OptimizerCatalog, _ target: String, _ recorded: String
+    ) -> OptimizerCatalog {
+        let decoupled = target == "AdamW"
+        let rewrite: @Sendable (inout [String: JSONValue]) -> Void = { if decoupled { $0["decoupled_weight_decay"] = .bool(true) } }
+        return catalog
+            .adding(AdamRules<Float>.self, as: recorded, ignoringUnknownKeys: true, hyperparameters: rewrite, configure: { $0.rule = rule })
+            .adding(AdamRules<Double>.self, as: recorded, ignoringUnknownKeys: true, hyperparameters: rewrite, configure: {
+                $0.rule = rule
+            })
+    }
 
     /// LBFGS and nonlinear CG: the conventions of scipy's minimizers and the classic
     /// papers, as hyperparameters of Lockstep's own implementations.
@@ -151,11 +252,11 @@ public enum Catalogue {
 
     /// An entry that is the target with some hyperparameters replaced.
     private static func rewritten(
-        _ id: String, _ title: String, _ summary: String, _ source: String?, _ kind: CatalogueEntry.Kind, killedBy: String,
-        _ replacements: [String: JSONValue]
+        _ id: String, _ title: String, _ summary: String, _ source: String?, _ kind: CatalogueEntry.Kind,
+        family: CatalogueEntry.Family = .quasiNewton, killedBy: String, _ replacements: [String: JSONValue]
     ) -> CatalogueEntry {
         CatalogueEntry(
-            id: id, title: title, summary: summary, source: source, kind: kind, family: .quasiNewton, killedBy: killedBy,
+            id: id, title: title, summary: summary, source: source, kind: kind, family: family, killedBy: killedBy,
             install: { catalog, target, recorded in
                 catalog.retyped(target, as: recorded, hyperparameters: { $0.merge(replacements) { _, new in new } })
             })

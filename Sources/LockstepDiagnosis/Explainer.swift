@@ -57,14 +57,7 @@ public struct Explainer: Sendable {
 
     /// The catalog in which fixtures named `recorded` replay as `target`.
     func catalog(replaying recorded: String, as target: String) throws -> OptimizerCatalog {
-        guard recorded != target else { return optimizers }
-        guard let single = optimizers.type(named: target, scalar: Float.self),
-            let double = optimizers.type(named: target, scalar: Double.self)
-        else {
-            throw ReplayError.invalidInput(
-                object: "/", message: "unknown optimizer '\(target)' for --as; known: \(optimizers.names.joined(separator: ", "))")
-        }
-        return optimizers.addingRenamed(single, as: recorded).addingRenamed(double, as: recorded)
+        try optimizers.replaying(recorded, as: target)
     }
 
     /// Closest first: bit-exact, then within tolerance, then by largest ULP error (NaN and
@@ -102,12 +95,5 @@ public struct Explainer: Sendable {
             c.error = (error as? ReplayError)?.line(file: path) ?? (error as? FixtureError)?.description ?? "\(path): /: \(error)"
         }
         return Replayed(value: c, outcome: outcome)
-    }
-}
-
-extension OptimizerCatalog {
-    /// This catalog with `O` replaying fixtures named `recorded`, keys it does not know dropped.
-    fileprivate func addingRenamed<O: Optimizer>(_: O.Type, as recorded: String) -> OptimizerCatalog {
-        adding(O.self, as: recorded, ignoringUnknownKeys: true)
     }
 }

@@ -81,6 +81,13 @@ public struct MutationTester: Sendable {
                 }
             }
             if row.killedBy == nil { row.status = replayed ? .survived : .notApplicable }
+            if row.status == .survived {
+                switch Catalogue.survivorReason(entry.id, optimizer: target) {
+                case .equivalent(let reason)?: (row.status, row.explanation) = (.equivalent, reason)
+                case .indistinguishable(let reason)?: row.explanation = reason
+                case nil: break
+                }
+            }
             return row
         }
         return MutationReport(optimizer: target, fixtures: judges.map(\.path), failingFixtures: failing, rows: rows)
@@ -102,6 +109,9 @@ public struct MutationReport: Sendable, Codable {
             case survived
             /// The entry could not replay any fixture (it rejects their configurations).
             case notApplicable = "not applicable"
+            /// The entry computes the optimizer's own numbers for every input
+            /// (``Catalogue/SurvivorReason/equivalent(_:)``): not counted in the score.
+            case equivalent
         }
 
         public var id: String
@@ -113,6 +123,8 @@ public struct MutationReport: Sendable, Codable {
         public var firstFailure: String?
         /// For a survivor: what kind of trajectory would kill it.
         public var advice: String
+        /// For an equivalent entry, or a survivor the catalogue explains: why no golden kills it.
+        public var explanation: String?
 
         init(_ entry: CatalogueEntry) {
             (id, title, kind, advice) = (entry.id, entry.title, entry.kind, entry.killedBy)
@@ -128,9 +140,12 @@ public struct MutationReport: Sendable, Codable {
 
     public var killed: Int { rows.filter { $0.status == .killed }.count }
     public var survivors: [Row] { rows.filter { $0.status == .survived } }
-    /// Killed ÷ (killed + survived): entries that apply to no fixture do not count.
+    /// Survivors the catalogue does not explain: each wants a new fixture.
+    public var unexplainedSurvivors: [Row] { survivors.filter { $0.explanation == nil } }
+    /// Killed ÷ (killed + survived): equivalent entries and those that apply to no fixture
+    /// do not count.
     public var score: Double {
-        let judged = rows.filter { $0.status != .notApplicable }.count
+        let judged = rows.filter { $0.status == .killed || $0.status == .survived }.count
         return judged == 0 ? 1 : Double(killed) / Double(judged)
     }
 }

@@ -80,6 +80,26 @@ public struct OptimizerCatalog: @unchecked Sendable {
         return catalog
     }
 
+    /// This catalog with fixtures named `recorded` replayed as `target` (the optimizer a
+    /// port implements, against another optimizer's trajectory: `verify --as AdamW` on a
+    /// torch `Adam` fixture); the keys `target` does not know are dropped. The catalog
+    /// itself where the names agree.
+    ///
+    /// - Throws: ``ReplayError/invalidInput(object:message:)`` when the catalog holds no type
+    ///   named `target` in float32 and float64.
+    public func replaying(_ recorded: String, as target: String) throws -> OptimizerCatalog {
+        guard recorded != target else { return self }
+        guard let single = type(named: target, scalar: Float.self), let double = type(named: target, scalar: Double.self) else {
+            throw ReplayError.invalidInput(
+                object: "/", message: "unknown optimizer '\(target)' for --as; known: \(names.joined(separator: ", "))")
+        }
+        return addingRenamed(single, as: recorded).addingRenamed(double, as: recorded)
+    }
+
+    private func addingRenamed<O: Optimizer>(_: O.Type, as recorded: String) -> OptimizerCatalog {
+        adding(O.self, as: recorded, ignoringUnknownKeys: true)
+    }
+
     /// The optimizer names, each once, in order.
     public var names: [String] {
         var seen: Set<String> = []

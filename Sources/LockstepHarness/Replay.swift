@@ -42,7 +42,46 @@ public struct Replay: Sendable {
         }
     }
 
+    /// The Swift and the recorded values of one parameter's value or state tensor
+    /// (`/params/<name>/param`, `/params/<name>/state/<key>`) after `step`, in row-major
+    /// order: the replay run again through `step` and stopped there, for a report to show
+    /// the elements around a failure. `nil` for any other tensor (a schedule, a closure
+    /// call's values) or a step outside the trajectory.
+    public func values(_ reader: FixtureReader, of tensor: String, after step: Int) throws -> (actual: [Double], expected: [Double])? {
+        guard step >= 1, step <= reader.header.steps else { return nil }
+        do {
+            switch reader.header.dtype {
+            case .float32: return try values(reader, of: tensor, after: step, as: Float.self)
+            case .float64: return try values(reader, of: tensor, after: step, as: Double.self)
+            }
+        } catch let error as FixtureError {
+            throw ReplayError.fixture(error)
+        } catch let error as OptimizerError {
+            throw ReplayError.invalidInput(object: "/", message: "\(reader.header.optimizer) rejects the fixture: \(error.message)")
+        }
+    }
+
+    private func values<T: TensorScalar & FixtureScalar>(
+        _ reader: FixtureReader, of tensor: String, after step: Int, as _: T.Type
+    ) throws -> (actual: [Double], expected: [Double])? {
+        var (session, _) = try drive(reader, through: step, as: T.self)
+        return try session.values(of: tensor, step: step).map { (actual: $0.actual.map { Double($0) }, expected: $0.expected.map { Double($0) }) }
+    }
+
     private func run<T: TensorScalar & FixtureScalar>(_ reader: FixtureReader, as _: T.Type) throws -> VerificationResult {
+        let header = reader.header
+        let (session, closureRun) = try drive(reader, through: header.steps, as: T.self)
+        return VerificationResult(
+            fixture: reader.path, optimizer: header.optimizer, dtype: header.dtype.rawValue,
+            implementation: header.reference.implementation, cpuCapability: header.reference.cpuCapability,
+            steps: header.steps, mode: teacherForcing ? .teacherForced : .freeRunning, tolerance: tolerance,
+            tensors: session.scheduleComparisons + (closureRun?.comparisons ?? []) + session.comparisons.flatMap { $0 })
+    }
+
+    /// Replays steps 1 through `lastStep`, comparing each.
+    private func drive<T: TensorScalar & FixtureScalar>(
+        _ reader: FixtureReader, through lastStep: Int, as _: T.Type
+    ) throws -> (ReplaySession<T>, ClosureRun<T>?) {
         let header = reader.header
         try checkImplementation(header)
         var session = try ReplaySession<T>(
@@ -50,7 +89,7 @@ public struct Replay: Sendable {
             tolerance: tolerance)
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         try session.loadInitialState()
-        for step in 1...header.steps {
+        for step in 1...lastStep {
             try session.addGroups(joiningAt: step)
             try session.applySchedule(step: step)
             if teacherForcing, step > 1 { try session.loadRecorded(step: step - 1) }
@@ -64,11 +103,7 @@ public struct Replay: Sendable {
             try session.stepScheduler(after: step)
             try session.compare(step: step)
         }
-        return VerificationResult(
-            fixture: reader.path, optimizer: header.optimizer, dtype: header.dtype.rawValue,
-            implementation: header.reference.implementation, cpuCapability: header.reference.cpuCapability,
-            steps: header.steps, mode: teacherForcing ? .teacherForced : .freeRunning, tolerance: tolerance,
-            tensors: session.scheduleComparisons + (closureRun?.comparisons ?? []) + session.comparisons.flatMap { $0 })
+        return (session, closureRun)
     }
 
     /// The capability the reference ran with; `nil` (the optimizer's default) when unrecorded.

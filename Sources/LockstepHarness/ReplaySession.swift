@@ -222,6 +222,22 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         }
     }
 
+    /// The Swift and the recorded values of `tensor` (`/params/<name>/param` or
+    /// `/params/<name>/state/<key>`) after `step`, the step last run; `nil` for another tensor.
+    mutating func values(of tensor: String, step: Int) throws -> (actual: [T], expected: [T])? {
+        for (parameter, recorded) in zip(parameters, reader.parameters) {
+            if tensor == recorded.path + "/param" {
+                return (parameter.value, try readRow(.param, of: recorded, step: step))
+            }
+            for key in recorded.stateKeys where tensor == recorded.path + "/state/\(key)" {
+                let expected = try readRow(.state(key), of: recorded, step: step)
+                let actual = optimizer.state(of: parameter)?[key]?.flatValues ?? [T](repeating: .nan, count: expected.count)
+                return (actual, expected)
+            }
+        }
+        return nil
+    }
+
     /// Row `step` of a recorded series, read into the reused buffer for its size.
     private mutating func readRow(_ series: FixtureSeries, of recorded: FixtureParameter, step: Int) throws -> [T] {
         let shape: [Int] = switch series {

@@ -115,7 +115,7 @@ extension TensorComparison {
 }
 
 /// The row-major multi-index of flat index `index` in `shape`.
-func multiIndex(_ index: Int, shape: [Int]) -> [Int] {
+public func multiIndex(_ index: Int, shape: [Int]) -> [Int] {
     var rest = index
     var result = [Int](repeating: 0, count: shape.count)
     for axis in shape.indices.reversed() where shape[axis] > 0 {

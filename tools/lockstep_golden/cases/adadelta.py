@@ -25,4 +25,7 @@ CASES = (
     described_case("Adadelta", "added_group", "forloop", "float32", 110,
                 "a second group (lr 0.5, no decay) joins before step 6",
                 DECAY, groups=two_groups({"lr": 0.5, "weight_decay": 0.0}, added_at_step=6)),
+    described_case("Adadelta", "added_group_decayed", "forloop", "float64", 111,
+                "no decay, then a second group (lr 0.5, L2 weight decay 0.1) joins before step 6",
+                {}, steps=12, groups=two_groups({"lr": 0.5, "weight_decay": 0.1}, added_at_step=6)),
 )

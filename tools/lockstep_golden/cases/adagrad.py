@@ -65,4 +65,10 @@ CASES: tuple[Case, ...] = (
         description="Adagrad, foreach, float64: a second group (no decays) joins before step 6",
         groups=two_groups({"lr_decay": 0.0, "weight_decay": 0.0}, added_at_step=6),
     ),
+    _case(
+        "added_group_decayed", LR, "fused", "float64", 224, steps=12,
+        description="Adagrad, fused, float64: no decay, then a second group (lr 0.02, "
+                    "weight decay 0.1) joins before step 6",
+        groups=two_groups({"lr": 0.02, "weight_decay": 0.1}, added_at_step=6),
+    ),
 )

@@ -243,6 +243,10 @@ CASES += (
           "float32", "foreach", 115, options=MOVING_LR, steps=24, missing_grads=GAPS),
     _adam("adamw_grad_gaps_fused_avx2_f32", "AdamW, fused at AVX2, float32, with gradient gaps",
           "float32", "fused", 116, optimizer="AdamW", options=MOVING_LR, steps=24, missing_grads=GAPS, cpu_capability="avx2"),
+    _adam("adamw_added_group_decayed_fused_f64",
+          "AdamW, fused, float64: decay 0.01, then a group (lr 5e-3, decay 0.1) joins before step 6",
+          "float64", "fused", 120, optimizer="AdamW", options=MOVING_LR, steps=12,
+          groups=two_groups({"lr": 5e-3, "weight_decay": 0.1}, added_at_step=6)),
 )
 
 # HFAdamW with the BERT grouping, gradient gaps, and a group that joins later.
@@ -257,4 +261,8 @@ CASES += (
     _adam("hfadamw_added_group_f32", "pytorch-transformers AdamW, float32: a group without decay joins before step 6",
           "float32", "forloop", 119, optimizer="HFAdamW", options=HF_DECAY, steps=24,
           groups=two_groups({"weight_decay": 0.0}, added_at_step=6)),
+    _adam("hfadamw_added_group_decayed_f64",
+          "pytorch-transformers AdamW, float64: no decay, then a group with weight decay 0.1 joins before step 6",
+          "float64", "forloop", 121, optimizer="HFAdamW", options=MOVING_LR, steps=12,
+          groups=two_groups({"weight_decay": 0.1}, added_at_step=6)),
 )

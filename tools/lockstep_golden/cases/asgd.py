@@ -30,4 +30,8 @@ CASES = (
     described_case("ASGD", "added_group", "forloop", "float32", 150,
                 "a second group (lr 5e-2, t0 2) joins before step 6",
                 AVERAGING, groups=two_groups({"lr": 5e-2, "t0": 2.0}, added_at_step=6)),
+    described_case("ASGD", "added_group_decayed", "forloop", "float64", 151,
+                "t0 5, no decay, then a second group (lr 5e-2, t0 2, L2 weight decay 0.1) joins before step 6",
+                AVERAGING, steps=12,
+                groups=two_groups({"lr": 5e-2, "t0": 2.0, "weight_decay": 0.1}, added_at_step=6)),
 )

@@ -46,4 +46,10 @@ CASES: tuple[Case, ...] = (
           steps=24, missing_grads=MATRIX_GAPS),
     _case("muon_added_group_forloop_f32", "Muon: a second group (other lr, no nesterov) joins before step 6",
           "float32", 211, steps=24, groups=_split({"lr": 0.005, "nesterov": False}, added_at_step=6)),
+    # NS divides by max(||X||, eps): with unit-scale gradients the default eps (1e-7) never
+    # engages. eps 0.75 sits inside the updates' bfloat16 norms (about 0.5 to 1.7 here), so the
+    # clamp engages for some matrices and steps and not for others: the scale-free twin of
+    # gradients of order 1e-7 against the default eps.
+    _case("muon_eps_clamp_forloop_f32", "Muon, eps 0.75, comparable to the update's norm: the NS clamp engages",
+          "float32", 212, steps=12, options={**MOVING, "eps": 0.75}),
 )

@@ -32,4 +32,7 @@ CASES = (
     described_case("RAdam", "added_group", "foreach", "float64", 191,
                 "a second group (lr 5e-3, no decay) joins before step 6",
                 DECOUPLED, groups=two_groups({"lr": 5e-3, "weight_decay": 0.0}, added_at_step=6)),
+    described_case("RAdam", "added_group_decayed", "forloop", "float64", 192,
+                "no decay, then a second group (lr 5e-3, L2 weight decay 0.1) joins before step 6",
+                MOVING_LR, steps=12, groups=two_groups({"lr": 5e-3, "weight_decay": 0.1}, added_at_step=6)),
 )

@@ -31,4 +31,7 @@ CASES = (
     described_case("RMSprop", "added_group", "forloop", "float64", 213,
                 "a second group (lr 5e-3, momentum 0.9) joins before step 6",
                 CENTERED, groups=two_groups({"lr": 5e-3, "momentum": 0.9}, added_at_step=6)),
+    described_case("RMSprop", "added_group_decayed", "forloop", "float64", 214,
+                "no decay, then a second group (lr 5e-3, L2 weight decay 0.1) joins before step 6",
+                {}, steps=12, groups=two_groups({"lr": 5e-3, "weight_decay": 0.1}, added_at_step=6)),
 )

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import LockstepDiagnosis
+import LockstepFormat
+import LockstepHarness
+
+extension VerifyCommand {
+    /// `verify mutants`: whether a set of fixtures would notice a bug.
+    struct Mutants: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every catalogue entry and generic mutant against the fixtures of each optimizer they name: which the fixtures kill, which survive, the mutation score.",
+            discussion: """
+                Exit status: 0 when the run completed (survivors are reported, not an error), \
+                2 when a fixture or an argument is invalid.
+                """)
+
+        @Option(name: .customLong("fixture"), help: ArgumentHelp("A fixture (.h5); repeat for more.", valueName: "file"))
+        var fixtures: [String] = []
+
+        @Option(name: .customLong("as"), help: ArgumentHelp(
+            "Judge every fixture as this optimizer instead of the ones they name.", valueName: "name"))
+        var optimizer: String?
+
+        @OptionGroup var bounds: ToleranceOptions
+
+        @Option(help: ArgumentHelp("Also write the reports as JSON to this file.", valueName: "file"))
+        var json: String?
+
+        @Flag(help: "Print the summary as a Markdown table (one row per optimizer) after the reports.")
+        var markdown = false
+
+        @Option(help: ArgumentHelp("Replay this many catalogue entries at once.", valueName: "n"))
+        var jobs = 1
+
+        func validate() throws {
+            if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
+            if jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
+        }
+
+        func run() throws {
+            let report = TextReport()
+            let explicit = bounds.exact || bounds.rtol != nil || bounds.atol != nil || bounds.maxUlp != nil
+            let tolerance: Tolerance? = bounds.exact ? .exact : explicit
+                ? Tolerance.resolve(rtol: bounds.rtol, atol: bounds.atol, maxULP: bounds.maxUlp, file: nil, dtype: .float64) : nil
+            let tester = MutationTester(optimizers: VerifyCommand.optimizers, tolerance: tolerance)
+            let progress = ProgressLine.forStandardError(json: json != nil)
+            let jobs = jobs
+            let reports: [MutationReport]
+            do {
+                reports = try tester.run(fixtures, as: optimizer) { entries, check in
+                    let byID = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                    let rows = orderedMap(
+                        entries.map(\.id), jobs: jobs,
+                        progress: { finished, total, item in progress.update(finished: finished, total: total, item: item) }
+                    ) { id in check(byID[id]!) }
+                    progress.finish()
+                    return rows
+                }
+            } catch {
+                report.error(Explain.line(error, (error as? FixtureError)?.description ?? "?"))
+                throw ExitCode(2)
+            }
+            for r in reports { MutationText.lines(r).forEach(report.standardOutput) }
+            if markdown { MutationText.markdown(reports).forEach(report.standardOutput) }
+            if let json {
+                do {
+                    try writeAtomically(try Explain.encoder.encode(reports), to: json)
+                } catch {
+                    report.error("\(json): cannot write the JSON report: \((error as? ReportError)?.message ?? error.localizedDescription)")
+                    throw ExitCode(2)
+                }
+            }
+        }
+    }
+}
+
+/// Mutation reports as `verify mutants` prints them.
+enum MutationText {
+    static func lines(_ r: MutationReport) -> [String] {
+        let judged = r.rows.filter { $0.status == .killed || $0.status == .survived }.count
+        var lines = [
+            "\(r.optimizer): \(r.killed) of \(judged) killed (score \(percent(r.score))) by \(r.fixtures.count) fixture(s)"
+                + (r.failingFixtures.isEmpty ? "" : "; \(r.failingFixtures.count) fixture(s) the optimizer itself fails, not used")
+        ]
+        for row in r.rows {
+            switch row.status {
+            case .killed:
+                lines.append("  killed    \(row.title) [\(row.id)] by \(name(row.killedBy))")
+            case .survived:
+                if let explanation = row.explanation {
+                    lines.append("  survived  \(row.title) [\(row.id)]: indistinguishable from torch: \(explanation)")
+                } else {
+                    lines.append("  SURVIVED  \(row.title) [\(row.id)]: would be killed by \(row.advice)")
+                }
+            case .equivalent:
+                lines.append("  equiv.    \(row.title) [\(row.id)]: \(row.explanation ?? "")")
+            case .notApplicable:
+                lines.append("  n/a       \(row.title) [\(row.id)]: replays none of these fixtures")
+            }
+        }
+        return lines
+    }
+
+    /// `| optimizer | fixtures | entries | killed | equivalent | score | survivors |`; a survivor
+    /// the catalogue explains is marked † (indistinguishable from torch's own rounding).
+    static func markdown(_ reports: [MutationReport]) -> [String] {
+        ["", "| optimizer | fixtures | entries | killed | equivalent | score | survivors |", "|---|---:|---:|---:|---:|---:|---|"]
+            + reports.map { r in
+                let equivalent = r.rows.filter { $0.status == .equivalent }.count
+                let survivors = r.survivors.map { "`\($0.id)`" + ($0.explanation == nil ? "" : " †") }.joined(separator: ", ")
+                return "| \(r.optimizer) | \(r.fixtures.count) | \(r.rows.count) | \(r.killed) | \(equivalent) | \(percent(r.score)) | "
+                    + "\(survivors.isEmpty ? "—" : survivors) |"
+            }
+    }
+
+    static func percent(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
+
+    static func name(_ path: String?) -> String { path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "?" }
+}
