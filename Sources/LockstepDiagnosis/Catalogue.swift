@@ -22,7 +22,7 @@ public enum Catalogue {
     public static func entries(for optimizer: String, in catalog: OptimizerCatalog) -> [CatalogueEntry] {
         let family = familyEntries.filter { $0.optimizers.contains(optimizer) }.map(\.entry)
         var decay: [DecayConvention] = []
-        if let type = catalog.type(named: optimizer, scalar: Float.self) as? any PerParameterOptimizer.Type, hasWeightDecay(type) {
+        if let type = catalog.type(named: optimizer, scalar: Double.self) as? any PerParameterOptimizer.Type, hasWeightDecay(type) {
             decay = DecayConvention.allCases.filter { convention in
                 switch convention {
                 case .decoupled: !decoupledDecay.contains(optimizer) && optimizer != "Adam"  // Adam's own flag, above
@@ -31,6 +31,8 @@ public enum Catalogue {
                 case .afterUpdate: !l2Decay.contains(optimizer) && !decayAfterUpdate.contains(optimizer)
                 }
             }
+            // A user's optimizer: the convention it follows itself is no alternative to it.
+            decay = decay.filter { !isOwnConvention($0, of: type) }
         }
         var mutations: [GenericMutation] = []
         if let type = catalog.type(named: optimizer, scalar: Float.self) as? any PerParameterOptimizer.Type {
@@ -306,6 +308,31 @@ public enum Catalogue {
             install: { catalog, target, recorded in
                 catalog.variant(of: target, as: recorded) { try $0.configure(.mutation(mutation)) }
             })
+    }
+
+    /// Whether `O` decays as `convention` does: on a probe (one parameter of 7 elements,
+    /// lr 0.01, weight_decay 0.1, three steps of fixed gradients), the convention around `O`
+    /// gives `O`'s own values bit for bit. How a user's optimizer (Lion: `θ·(1 − γλ)`) is
+    /// told from the alternatives without declaring anything.
+    static func isOwnConvention<O: PerParameterOptimizer>(_ convention: DecayConvention, of _: O.Type) -> Bool {
+        do {
+            let options = try O.standardDefaults.setting("weight_decay", to: [0.1]).setting("lr", to: [0.01])
+            let start: [O.Scalar] = [0.5, -1.25, 2, -0.75, 1.5, 0.25, -2.5]
+            let (own, other) = (Parameter(start), Parameter(start))
+            let optimizer = try O(groups: [ParamGroup(params: [own], options: options)], defaults: options, cpuCapability: .avx2)
+            let variant = try Variant<O>(groups: [ParamGroup(params: [other], options: options)], defaults: options, cpuCapability: .avx2)
+            try variant.configure(.decay(convention))
+            for step in 1...3 {
+                let grad = start.indices.map { i in O.Scalar(Double((i * 7 + step * 3) % 11) / 4 - 1.3) }
+                try own.setGrad(grad)
+                try other.setGrad(grad)
+                try optimizer.step()
+                try variant.step()
+            }
+            return own.value == other.value
+        } catch {
+            return false
+        }
     }
 
     private static func hasWeightDecay<O: PerParameterOptimizer>(_: O.Type) -> Bool {

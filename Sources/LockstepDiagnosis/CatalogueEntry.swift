@@ -5,7 +5,7 @@ import LockstepOptim
 /// porting bug, or a generic mutant, as an optimizer that stands in for the one a fixture
 /// names.
 ///
-/// Each is a small optimizer on the open optimizer API (``PerParameterOptimizer``), or one
+/// Each is a small optimizer on the open optimizer API (`PerParameterOptimizer`), or one
 /// of Lockstep's optimizers given other hyperparameters or another name: `explain` replays
 /// a fixture with it in place of the optimizer, and `mutants` checks whether a fixture set
 /// tells it apart.

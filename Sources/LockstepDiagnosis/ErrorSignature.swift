@@ -2,7 +2,7 @@ import LockstepHarness
 
 /// How a replay's error develops over the steps: what tells rounding from a different rule.
 ///
-/// Read from the per-step maxima of every compared tensor (``TensorComparison/steps``):
+/// Read from the per-step maxima of every compared tensor (`TensorComparison.steps`):
 ///
 /// - **exact**: every value bit for bit.
 /// - **accumulated rounding**: the first difference is a few ULPs (≤ ``roundingULPs``) and

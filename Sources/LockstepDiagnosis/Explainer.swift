@@ -24,7 +24,7 @@ public struct Explainer: Sendable {
     /// Explains the fixture at `path`, replayed as `optimizer` (default: the one it names):
     /// the optimizer itself, then every catalogue entry for it, ranked.
     ///
-    /// - Throws: ``FixtureError`` or ``ReplayError`` when the fixture cannot be read, or the
+    /// - Throws: `FixtureError` or `ReplayError` when the fixture cannot be read, or the
     ///   optimizer itself cannot replay it (an unknown name, rejected hyperparameters).
     public func explain(_ path: String, as optimizer: String? = nil) throws -> Explanation {
         let reader = try FixtureReader(path: path)

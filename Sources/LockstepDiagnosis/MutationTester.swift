@@ -23,8 +23,11 @@ public struct MutationTester: Sendable {
     /// Runs every entry for each optimizer the fixtures at `paths` name (or `optimizer`,
     /// replaying them all as it), one report per optimizer in order of first appearance.
     ///
-    /// - Parameter map: runs the entries' checks, possibly in parallel, results in order.
-    /// - Throws: ``FixtureError`` for a fixture that cannot be read.
+    /// - Parameters:
+    ///   - paths: the fixtures.
+    ///   - optimizer: judge every fixture as this optimizer (`--as`), not the one it names.
+    ///   - map: runs the entries' checks, possibly in parallel, results in order.
+    /// - Throws: `FixtureError` for a fixture that cannot be read.
     public func run(
         _ paths: [String], as optimizer: String? = nil,
         map: ([CatalogueEntry], @escaping @Sendable (CatalogueEntry) -> MutationReport.Row) -> [MutationReport.Row] = { $0.map($1) }

@@ -60,9 +60,11 @@ public struct OptimizerCatalog: @unchecked Sendable {
     /// (`verify explain --as AdamW` on a torch `Adam` fixture).
     ///
     /// - Parameters:
-    ///   - hyperparameters: rewrites each group's torch JSON before `O` reads it.
+    ///   - type: the optimizer type (float32 or float64; add both for both dtypes).
+    ///   - name: the fixtures' `optimizer` it replays; by default `O.torchName`.
     ///   - ignoringUnknownKeys: drop the keys `O` does not know (another optimizer's
     ///     hyperparameters) instead of rejecting them.
+    ///   - rewrite: rewrites each group's torch JSON before `O` reads it.
     ///   - configure: runs on the built optimizer, after its CPU capability is set.
     public func adding<O: Optimizer>(
         _ type: O.Type, as name: String? = nil, ignoringUnknownKeys: Bool = false,

@@ -45,4 +45,14 @@ struct ConventionTests {
         let variant = try Replay(tolerance: .exact, optimizers: catalog).run(reader)
         #expect(variant.tensors == own.tensors)
     }
+
+    /// The probe that tells an optimizer's own decay convention from the alternatives.
+    @Test func ownDecayConvention() {
+        #expect(Catalogue.isOwnConvention(.decoupled, of: AdamW<Double>.self))
+        #expect(!Catalogue.isOwnConvention(.l2Penalty, of: AdamW<Double>.self))
+        #expect(Catalogue.isOwnConvention(.l2Penalty, of: SGD<Double>.self))
+        #expect(!Catalogue.isOwnConvention(.decoupled, of: SGD<Double>.self))
+        #expect(Catalogue.isOwnConvention(.afterUpdate, of: HFAdamW<Double>.self))
+        #expect(!Catalogue.isOwnConvention(.notScaledByLR, of: HFAdamW<Double>.self))
+    }
 }
