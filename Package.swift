@@ -37,10 +37,12 @@ let package = Package(
         // MARK: The golden-fixture format, on top of the HDF5 layer.
         .target(name: "LockstepFormat", dependencies: ["LockstepHDF5", "LockstepJSON"]),
 
-        // MARK: The optimizers: pure Swift, no HDF5.
+        // MARK: The optimizers: pure Swift, no HDF5; the memory-bound element loops in a thin
+        // C module compiled for several instruction sets and chosen at run time.
+        .target(name: "CLockstepKernels"),
         .target(
             name: "LockstepOptim",
-            dependencies: ["LockstepJSON", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["CLockstepKernels", "LockstepJSON", .product(name: "RealModule", package: "swift-numerics")]
         ),
 
         // MARK: The verification harness joins fixtures and optimizers.

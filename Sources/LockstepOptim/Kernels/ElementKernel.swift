@@ -1,9 +1,10 @@
-/// A step's element loop over raw pointers into the parameter, its gradient and its state,
-/// written for the compiler to vectorise (`docs/performance.md`): the kernels of SGD,
-/// Adagrad, Adam and AdamW.
+/// A step's element loop over raw pointers into the parameter, its gradient and its state:
+/// the kernels of SGD, Adagrad, Adam and AdamW, whose loops run in `CLockstepKernels`,
+/// compiled for each instruction set and chosen at run time (``KernelISA``), so a default
+/// release build runs them at memory speed (`docs/performance.md`).
 ///
 /// A kernel holds the pointers and the step's coefficients. It supplies ``loop(_:)``, one
-/// loop over a range of elements (`@inline(__always)`), and ``elements(_:)``, its entry
+/// loop over a range of elements (a call of its C loop), and ``elements(_:)``, its entry
 /// point for a chunk, specialised for `Float` and `Double`, which is always
 ///
 /// ```swift
@@ -16,10 +17,6 @@
 /// over a chunk in two parts, split where the parameter's stream reaches a 64-byte
 /// boundary. Neither changes a result: every element is computed from its own values and
 /// its position in the whole tensor.
-///
-/// `loop` binds the kernel's coefficients and flags to locals and hands them to its element
-/// function: a coefficient read from the kernel under a flag is a conditional load from
-/// memory, and keeps the compiler from vectorising the loop.
 protocol ElementKernel {
     associatedtype Scalar
     /// The parameter's elements: the stream whose 64-byte boundaries the loops start at.
@@ -70,4 +67,17 @@ extension Optional {
         defer { self = array }
         return array.withUnsafeMutableBufferPointer { body($0.baseAddress) }
     }
+}
+
+extension UnsafeMutablePointer {
+    /// The same address as a pointer to `T`: a kernel's `Scalar` is `Float` or `Double`,
+    /// and the C loop (`CLockstepKernels`) for that type takes it.
+    @inline(__always)
+    func cast<T>() -> UnsafeMutablePointer<T> { UnsafeMutableRawPointer(self).assumingMemoryBound(to: T.self) }
+}
+
+extension UnsafePointer {
+    /// The same address as a pointer to `T` (see `UnsafeMutablePointer.cast()`).
+    @inline(__always)
+    func cast<T>() -> UnsafePointer<T> { UnsafeRawPointer(self).assumingMemoryBound(to: T.self) }
 }

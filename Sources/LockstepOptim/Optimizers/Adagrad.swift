@@ -1,3 +1,4 @@
+import CLockstepKernels
 import Foundation
 
 /// Adagrad: torch's `torch.optim.Adagrad`.
@@ -169,40 +170,31 @@ public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
         @_specialize(where Scalar == Double)
         func elements(_ range: Range<Int>) { alignedLoops(range) }
 
-        /// A branch-free loop the compiler vectorises.
+        /// Elements `range`, in `_single_tensor_adagrad`'s order: `lockstep_adagrad_f32`/`_f64`
+        /// in `CLockstepKernels` (`kernels.h`, `adagrad_element`), compiled for the CPU's
+        /// instruction set. Element `i`:
+        ///
+        /// ```
+        /// g ← −g if maximize;  g ← fma(θ, λ, g)       grad.add(param, alpha=wd)
+        /// s ← fma(g, g, s)                            state_sum.addcmul_(grad, grad, value=1)
+        /// θ ← θ + (−clr·g) / (√s + ε)                 param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)
+        /// ```
+        ///
+        /// Each `fma` is two roundings on `DEFAULT`.
         @inline(__always)
         func loop(_ range: Range<Int>) {
-            let k = self.k
-            guard k.fma, !k.maximize else {
-                for i in range { element(i, k) }
-                return
-            }
-            // The usual configurations, with constant flags: the loop computes only what they
-            // need instead of every alternative and a select.
-            if k.decays {
-                let k = Coefficients(
-                    negativeLR: k.negativeLR, weightDecay: k.weightDecay, eps: k.eps, maximize: false, decays: true, fma: true)
-                for i in range { element(i, k) }
+            guard !range.isEmpty else { return }
+            var flags = lockstep_adagrad_flags(maximize: k.maximize, decays: k.decays, fma: k.fma)
+            let (start, end) = (Int64(range.lowerBound), Int64(range.upperBound))
+            if Scalar.self == Float.self {
+                var c = lockstep_adagrad_coefficients_f32(
+                    negative_lr: Float(k.negativeLR), weight_decay: Float(k.weightDecay), eps: Float(k.eps))
+                lockstep_adagrad_f32(param.cast(), grad.cast(), sum.cast(), &c, &flags, start, end)
             } else {
-                let k = Coefficients(
-                    negativeLR: k.negativeLR, weightDecay: k.weightDecay, eps: k.eps, maximize: false, decays: false, fma: true)
-                for i in range { element(i, k) }
+                var c = lockstep_adagrad_coefficients_f64(
+                    negative_lr: Double(k.negativeLR), weight_decay: Double(k.weightDecay), eps: Double(k.eps))
+                lockstep_adagrad_f64(param.cast(), grad.cast(), sum.cast(), &c, &flags, start, end)
             }
-        }
-
-        /// Element `i`, in `_single_tensor_adagrad`'s order.
-        @inline(__always)
-        private func element(_ i: Int, _ k: Coefficients) {
-            // Every operand is loaded first: the flags choose values, not memory accesses.
-            let (theta, loaded, previous) = (param[i], grad[i], sum[i])
-            var g = k.maximize ? -loaded : loaded
-            if k.decays {
-                g = TorchOps.fusedMultiplyAdd(theta, k.weightDecay, g, k.fma)          // grad.add(param, alpha=wd)
-            }
-            let newSum = TorchOps.fusedMultiplyAdd(g, g, previous, k.fma)             // state_sum.addcmul_(grad, grad, value=1)
-            let std = newSum.squareRoot() + k.eps                                    // state_sum.sqrt().add_(eps)
-            sum[i] = newSum
-            param[i] = theta + k.negativeLR * g / std                                // param.addcdiv_(grad, std, value=-clr)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLockstepKernels
 import Foundation
 
 /// The element loops of Adam and AdamW, in the operation order of torch's CPU paths.
@@ -24,8 +25,9 @@ import Foundation
 ///
 /// Both paths are one element function: the for-loop path's ops round exactly as the fused
 /// kernel's SIMD body does, and differ only in `bias_correction2 ** 0.5`. The loop over a
-/// tensor is written for the compiler to vectorise (docs/performance.md), and may be split
-/// across threads: the fused regions are positions in the whole tensor, never in a chunk.
+/// tensor runs in `CLockstepKernels`, compiled for the CPU's instruction set (``KernelISA``),
+/// and may be split across threads: the fused regions are positions in the whole tensor,
+/// never in a chunk.
 struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
     let param: UnsafeMutablePointer<Scalar>
     let grad: UnsafePointer<Scalar>
@@ -104,78 +106,40 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
     @_specialize(where Scalar == Double)
     func elements(_ range: Range<Int>) { alignedLoops(range) }
 
-    /// Below `bodyEnd` (the fused kernel's SIMD body; the whole tensor on the for-loop
-    /// path) a branch-free loop the compiler vectorises; the fused kernel's tail, with its
-    /// own rounding, element by element.
+    /// Elements `range`, in torch's operation order: `lockstep_adam_f32`/`_f64` in
+    /// `CLockstepKernels` (`kernels.h`, `adam_element`), compiled for the CPU's instruction
+    /// set. Element `i`:
+    ///
+    /// ```
+    /// g ← −g if maximize;  θ ← θ·(1 − γλ) (decoupled)  or  g ← fma(θ, λ, g) (L2)
+    /// m ← lerp(m, g, 1 − β₁)                                  exp_avg.lerp_(grad, 1 - beta1)
+    /// v ← fma(c₂·g, g, v·β₂)   (DEFAULT: v·β₂ + (c₂·g)·g;     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=c₂)
+    ///                           fused epilogue: fma(v, β₂, (c₂·g)·g))
+    /// v̂ ← max(v̂, v)            (amsgrad: NaN-propagating in the SIMD body, `a < b ? b : a` in the tail)
+    /// θ ← θ + (−step_size·m) / (√v̂ / √(1 − β₂ᵗ) + ε)          param.addcdiv_(m, denom, value=-step_size)
+    /// ```
     @inline(__always)
     func loop(_ range: Range<Int>) {
-        let (k, f) = (self.k, self.f)
-        let body = range.clamped(to: range.lowerBound..<max(range.lowerBound, bodyEnd))
-        if vmax == nil, f.fma, !f.maximize {
-            // The usual configurations, with constant flags: the loop computes only what
-            // they need instead of every alternative and a select.
-            if f.decoupledDecay {
-                let f = Flags(maximize: false, decoupledDecay: true, l2: false, fma: true)
-                for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
-            } else if f.l2 {
-                let f = Flags(maximize: false, decoupledDecay: false, l2: true, fma: true)
-                for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
-            } else {
-                let f = Flags(maximize: false, decoupledDecay: false, l2: false, fma: true)
-                for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
-            }
-        } else if vmax == nil {
-            for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: false) }
+        guard !range.isEmpty else { return }
+        var flags = lockstep_adam_flags(
+            maximize: f.maximize, decoupled_decay: f.decoupledDecay, l2: f.l2, fma: f.fma, body_end: Int64(bodyEnd),
+            epilogue_start: Int64(epilogueStart))
+        let (start, end) = (Int64(range.lowerBound), Int64(range.upperBound))
+        if Scalar.self == Float.self {
+            var c = lockstep_adam_coefficients_f32(
+                decay: Float(k.decay), l2: Float(k.l2), lerp_weight: Float(k.lerpWeight), beta2: Float(k.beta2),
+                one_minus_beta2: Float(k.oneMinusBeta2), bias_correction2_sqrt: Float(k.biasCorrection2Sqrt),
+                eps: Float(k.eps), negative_step_size: Float(k.negativeStepSize))
+            lockstep_adam_f32(
+                param.cast(), grad.cast(), m.cast(), v.cast(), vmax.map { $0.cast() }, &c, &flags, start, end)
         } else {
-            for i in body { element(i, k, f, epilogue: false, simdMaximum: true, amsgrad: true) }
+            var c = lockstep_adam_coefficients_f64(
+                decay: Double(k.decay), l2: Double(k.l2), lerp_weight: Double(k.lerpWeight), beta2: Double(k.beta2),
+                one_minus_beta2: Double(k.oneMinusBeta2), bias_correction2_sqrt: Double(k.biasCorrection2Sqrt),
+                eps: Double(k.eps), negative_step_size: Double(k.negativeStepSize))
+            lockstep_adam_f64(
+                param.cast(), grad.cast(), m.cast(), v.cast(), vmax.map { $0.cast() }, &c, &flags, start, end)
         }
-        for i in body.upperBound..<range.upperBound {
-            element(i, k, f, epilogue: f.fma && i >= epilogueStart, simdMaximum: false, amsgrad: vmax != nil)
-        }
-    }
-
-    /// Element `i`, in torch's operation order.
-    ///
-    /// - Parameters:
-    ///   - epilogue: the fused kernel's true scalar epilogue, where GCC contracts
-    ///     `v·β₂ + (c₂·g)·g` as `fma(v, β₂, (c₂·g)·g)`.
-    ///   - simdMaximum: amsgrad's maximum as `Vectorized::maximum` (NaN propagates) rather
-    ///     than the fused tail's `std::max(a, b)`, `a < b ? b : a`.
-    @inline(__always)
-    private func element(_ i: Int, _ k: Coefficients, _ f: Flags, epilogue: Bool, simdMaximum: Bool, amsgrad: Bool) {
-        // Every operand is loaded first, so the flags choose between values, not memory
-        // accesses, and the loop vectorises without masked loads.
-        let (loaded, p, mPrevious, vPrevious) = (grad[i], param[i], m[i], v[i])
-        var g = f.maximize ? -loaded : loaded
-        var theta = p
-        if f.decoupledDecay {
-            theta = theta * k.decay                                      // param.mul_(1 - lr * wd)
-        } else if f.l2 {
-            g = TorchOps.fusedMultiplyAdd(theta, k.l2, g, f.fma)         // grad.add(param, alpha=wd)
-        }
-        let mNew = TorchOps.lerp(mPrevious, g, k.lerpWeight, fused: f.fma)  // exp_avg.lerp_(grad, 1 - beta1)
-        let scaledGrad = k.oneMinusBeta2 * g
-        let vNew: Scalar
-        if !f.fma {
-            vNew = vPrevious * k.beta2 + scaledGrad * g                  // v·β₂ + (c₂·g)·g, each rounded
-        } else if !epilogue {
-            vNew = Scalar.fma(scaledGrad, g, vPrevious * k.beta2)        // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=c₂)
-        } else {
-            vNew = Scalar.fma(vPrevious, k.beta2, scaledGrad * g)        // fused: scalar epilogue
-        }
-        m[i] = mNew
-        v[i] = vNew
-        var second = vNew
-        if amsgrad {
-            // Unwrapped without a check, so the load is unconditional: `amsgrad` is true
-            // only where `loop` found the buffer.
-            let vmax = vmax.unsafelyUnwrapped
-            let previous = vmax[i]
-            second = simdMaximum ? TorchOps.maximum(previous, vNew) : (previous < vNew ? vNew : previous)
-            vmax[i] = second                                             // torch.maximum(max_exp_avg_sq, exp_avg_sq)
-        }
-        let denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps  // (v.sqrt() / bc2_sqrt).add_(eps)
-        param[i] = theta + k.negativeStepSize * mNew / denom             // param.addcdiv_(m, denom, value=-step_size)
     }
 }
 

@@ -1,3 +1,5 @@
+import CLockstepKernels
+
 /// Stochastic gradient descent, optionally with (Nesterov) momentum: torch's `torch.optim.SGD`.
 ///
 /// With gradient `g`, parameters `θ`, learning rate `γ`, momentum `μ`, dampening `τ`,
@@ -175,63 +177,37 @@ public final class SGD<Scalar: TensorScalar>: PerParameterOptimizer {
         @_specialize(where Scalar == Double)
         func elements(_ range: Range<Int>) { alignedLoops(range) }
 
-        /// Before `epilogueStart` a branch-free loop the compiler vectorises; the fused
-        /// kernel's scalar epilogue element by element.
+        /// Elements `range`, in `_single_tensor_sgd`'s order: `lockstep_sgd_f32`/`_f64` in
+        /// `CLockstepKernels` (`kernels.h`, `sgd_element`), compiled for the CPU's
+        /// instruction set. Element `i`:
+        ///
+        /// ```
+        /// g ← −g if maximize;  g ← fma(θ, λ, g)                    grad.add(param, alpha=wd)
+        /// b ← g (first step)  or  fma(g, 1 − τ, b·μ)               buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+        ///     (fused kernel's scalar epilogue: fma(b, μ, g·(1 − τ)))
+        /// g ← fma(b, μ, g) (nesterov)  or  b                       grad.add(buf, alpha=momentum)
+        /// θ ← fma(g, −γ, θ)                                        param.add_(grad, alpha=-lr)
+        /// ```
+        ///
+        /// Each `fma` is two roundings on `DEFAULT`.
         @inline(__always)
         func loop(_ range: Range<Int>) {
-            let (f, k) = (self.f, self.k)
-            let body = range.lowerBound..<max(range.lowerBound, min(range.upperBound, epilogueStart))
-            // One loop per way the buffer is used, so that no store depends on a flag.
-            switch (buffer != nil, f.startsBuffer) {
-            case (false, _): for i in body { element(i, f, k, momentum: false, starts: false, epilogue: false) }
-            case (true, true): for i in body { element(i, f, k, momentum: true, starts: true, epilogue: false) }
-            case (true, false) where f.fma && !f.maximize && !f.nesterov:
-                // The usual configuration, with constant flags: the loop computes only what
-                // they need instead of every alternative and a select.
-                if f.weightDecay {
-                    let f = Flags(maximize: false, weightDecay: true, nesterov: false, startsBuffer: false, fma: true)
-                    for i in body { element(i, f, k, momentum: true, starts: false, epilogue: false) }
-                } else {
-                    let f = Flags(maximize: false, weightDecay: false, nesterov: false, startsBuffer: false, fma: true)
-                    for i in body { element(i, f, k, momentum: true, starts: false, epilogue: false) }
-                }
-            case (true, false): for i in body { element(i, f, k, momentum: true, starts: false, epilogue: false) }
+            guard !range.isEmpty else { return }
+            var flags = lockstep_sgd_flags(
+                maximize: f.maximize, weight_decay: f.weightDecay, nesterov: f.nesterov, starts_buffer: f.startsBuffer,
+                fma: f.fma, epilogue_start: Int64(epilogueStart))
+            let (start, end) = (Int64(range.lowerBound), Int64(range.upperBound))
+            if Scalar.self == Float.self {
+                var c = lockstep_sgd_coefficients_f32(
+                    weight_decay: Float(k.weightDecay), momentum: Float(k.momentum), dampened: Float(k.dampened),
+                    negative_lr: Float(k.negativeLR))
+                lockstep_sgd_f32(param.cast(), grad.cast(), buffer.map { $0.cast() }, &c, &flags, start, end)
+            } else {
+                var c = lockstep_sgd_coefficients_f64(
+                    weight_decay: Double(k.weightDecay), momentum: Double(k.momentum), dampened: Double(k.dampened),
+                    negative_lr: Double(k.negativeLR))
+                lockstep_sgd_f64(param.cast(), grad.cast(), buffer.map { $0.cast() }, &c, &flags, start, end)
             }
-            for i in body.upperBound..<range.upperBound {
-                element(i, f, k, momentum: buffer != nil, starts: f.startsBuffer, epilogue: true)
-            }
-        }
-
-        /// Element `i`, in `_single_tensor_sgd`'s order; the fused kernel differs only in its
-        /// scalar `epilogue`.
-        @inline(__always)
-        private func element(_ i: Int, _ f: Flags, _ k: Coefficients, momentum: Bool, starts: Bool, epilogue: Bool) {
-            // Every operand is loaded first, so the flags choose between values, not memory
-            // accesses, and the loop vectorises without masked loads.
-            let (theta, loaded) = (param[i], grad[i])
-            var g = f.maximize ? -loaded : loaded
-            if f.weightDecay {
-                g = TorchOps.fusedMultiplyAdd(theta, k.weightDecay, g, f.fma)         // grad.add(param, alpha=wd)
-            }
-            if momentum {
-                // Unwrapped without a check, so the load is unconditional: `momentum` is true
-                // only where `loop` found a buffer.
-                let buffer = buffer.unsafelyUnwrapped
-                let previous = buffer[i]
-                let value: Scalar
-                if starts {
-                    value = g                                                         // buf = grad.clone()
-                } else if !epilogue {
-                    value = TorchOps.fusedMultiplyAdd(g, k.dampened, previous * k.momentum, f.fma)
-                                                                        // buf.mul_(μ).add_(grad, alpha=1 - τ)
-                } else {
-                    value = Scalar.fma(previous, k.momentum, g * k.dampened)          // fused: scalar epilogue
-                }
-                buffer[i] = value
-                g = f.nesterov ? TorchOps.fusedMultiplyAdd(value, k.momentum, g, f.fma) : value
-                                                                        // grad.add(buf, alpha=μ) or buf
-            }
-            param[i] = TorchOps.fusedMultiplyAdd(g, k.negativeLR, theta, f.fma)        // param.add_(grad, alpha=-lr)
         }
     }
 }
