@@ -4,7 +4,9 @@ Records AdamW (fused, float32) on one parameter of 1M elements for 10 and for 10
 from torch into a scratch folder (never into fixtures/: the files are large), with the
 golden generator's own recorder (the lockstep package). Then, for each, times
 
-- `verify --exact --fixture F` (the release build that `bash tools/bench build` makes),
+- `verify --exact --fixture F` (by default `.build/release/verify`, the plain
+  `swift build -c release` users get; `--verify PATH` or `LOCKSTEP_VERIFY=PATH` times
+  another build, such as `.build-bench-default/release/verify` from `bash tools/bench build`),
   under `/usr/bin/time -v` for its wall time and peak resident memory, and
 - reading every dataset of the file with h5py (`dataset[()]`, whole), the least any
   reader of the same bytes must do,
@@ -13,9 +15,11 @@ each three times after one warm-up run (the file is in the page cache), and prin
 medians and the fraction h5py time ÷ verify time.
 
     python tools/bench_verify.py [--out /tmp/lockstep-bench] [--steps 10,100] [--elements 1000000]
+                                 [--verify PATH] [--runs 3]
 """
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -30,7 +34,9 @@ from lockstep_golden.record import record  # noqa: E402
 from lockstep_golden.spec import Case, Param  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-VERIFY = REPO / ".build/bench/release/verify"
+# The plain `swift build -c release` binary, what users get; `--verify PATH` or
+# LOCKSTEP_VERIFY=PATH times another (`tools/bench` passes its `.build-bench-default` one).
+DEFAULT_VERIFY = REPO / ".build/release/verify"
 
 
 def fixture(out: Path, steps: int, elements: int) -> Path:
@@ -44,8 +50,8 @@ def fixture(out: Path, steps: int, elements: int) -> Path:
     return path
 
 
-def time_verify(path: Path, threads: int) -> tuple[float, int]:
-    command = ["/usr/bin/time", "-v", str(VERIFY), "--exact", "--threads", str(threads), "--fixture", str(path)]
+def time_verify(verify: Path, path: Path, threads: int) -> tuple[float, int]:
+    command = ["/usr/bin/time", "-v", str(verify), "--exact", "--threads", str(threads), "--fixture", str(path)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"bench_verify: verify failed on {path}:\n{result.stdout}{result.stderr}")
@@ -68,18 +74,23 @@ def main():
     parser.add_argument("--steps", default="10,100")
     parser.add_argument("--elements", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--verify", type=Path, default=Path(os.environ.get("LOCKSTEP_VERIFY", DEFAULT_VERIFY)),
+                        help="the verify binary to time (default: $LOCKSTEP_VERIFY, else .build/release/verify)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each, after one warm-up (median)")
     parser.add_argument("--json", help="also write the results to this file (for tools/bench_table.py)")
     args = parser.parse_args()
+    if not args.verify.is_file():
+        sys.exit(f"bench_verify: no verify binary at {args.verify} (build it: swift build -c release --product verify)")
     results = []
     args.out.mkdir(parents=True, exist_ok=True)
     print("| steps | elements | file MB | verify s | h5py read s | h5py ÷ verify | verify peak RSS MB |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for steps in map(int, args.steps.split(",")):
         path = fixture(args.out, steps, args.elements)
-        time_verify(path, args.threads)
+        time_verify(args.verify, path, args.threads)
         time_h5py(path)
-        verify_runs = [time_verify(path, args.threads) for _ in range(3)]
-        h5py_runs = [time_h5py(path) for _ in range(3)]
+        verify_runs = [time_verify(args.verify, path, args.threads) for _ in range(args.runs)]
+        h5py_runs = [time_h5py(path) for _ in range(args.runs)]
         verify_time = statistics.median(run[0] for run in verify_runs)
         rss = max(run[1] for run in verify_runs)
         h5py_time = statistics.median(h5py_runs)
@@ -87,7 +98,7 @@ def main():
               f"| {h5py_time / verify_time * 100:.0f} % | {rss / 1024:.0f} |", flush=True)
         results.append({"steps": steps, "elements": args.elements, "fileBytes": path.stat().st_size,
                         "verifySeconds": verify_time, "h5pySeconds": h5py_time, "verifyPeakRSSKiB": rss,
-                        "threads": args.threads, "hdf5": {"h5py": h5py.version.hdf5_version}})
+                        "threads": args.threads, "verify": str(args.verify), "hdf5": {"h5py": h5py.version.hdf5_version}})
     if args.json:
         with open(args.json, "w") as file:
             json.dump(results, file, indent=1)

@@ -4,7 +4,9 @@ import LockstepOptim
 
 /// `lockstep-bench`: times one optimizer step of AdamW, Adam, SGD (momentum) and Adagrad
 /// on one float32 parameter, against a memory-bandwidth roofline measured in the same
-/// process over the same number of bytes. Build it in release mode (`bash tools/bench`).
+/// process over the same number of bytes; and, with `--model`, a whole training step's
+/// AdamW call over a small model's parameters (``TrainingStep``). Build it in release mode
+/// (`bash tools/bench`).
 @main
 struct LockstepBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +25,14 @@ struct LockstepBench: ParsableCommand {
     @Option(help: "Seconds to spend timing each case (at least 10 steps).")
     var seconds = 1.0
 
+    @Option(help: ArgumentHelp(
+        "Also time AdamW's step (fused and for-loop) over the parameters and groups in this JSON file (`python tools/bench_torch.py --dump-model FILE` writes it from a fixture).",
+        valueName: "file"))
+    var model: String?
+
+    @Flag(help: "Only the --model cases, no single-tensor case.")
+    var modelOnly = false
+
     @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
     var json: String?
 
@@ -30,15 +40,22 @@ struct LockstepBench: ParsableCommand {
         let sizes = try Self.integers(self.sizes, "--sizes")
         let threadCounts = try Self.integers(self.threads, "--threads")
         let names = optimizers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let cases = BenchCase.all.filter { names.contains($0.name.lowercased()) }
-        guard !cases.isEmpty else { throw ValidationError("no known optimizer in --optimizers \(optimizers)") }
+        let cases = modelOnly ? [] : BenchCase.all.filter { names.contains($0.name.lowercased()) }
+        guard !cases.isEmpty || modelOnly else { throw ValidationError("no known optimizer in --optimizers \(optimizers)") }
+        guard model != nil || !modelOnly else { throw ValidationError("--model-only needs --model") }
+        let modelSpec = try model.map(ModelSpec.load)
 
         var results: [Result] = []
-        FileHandle.standardOutput.write(Data("""
-            | optimizer | elements | threads | ms/step | GB/s | roofline GB/s | of roofline | STREAM triad GB/s |
-            |---|---:|---:|---:|---:|---:|---:|---:|
+        var modelResults: [ModelResult] = []
+        let kernel = KernelISA.current.rawValue
+        FileHandle.standardOutput.write(Data("kernel ISA: \(kernel)\n".utf8))
+        if !cases.isEmpty {
+            FileHandle.standardOutput.write(Data("""
+                | optimizer | elements | threads | ms/step | GB/s | roofline GB/s | of roofline | STREAM triad GB/s |
+                |---|---:|---:|---:|---:|---:|---:|---:|
 
-            """.utf8))
+                """.utf8))
+        }
         for benchCase in cases {
             for size in sizes {
                 for threadCount in threadCounts {
@@ -48,10 +65,26 @@ struct LockstepBench: ParsableCommand {
                 }
             }
         }
+        if let modelSpec {
+            FileHandle.standardOutput.write(Data("""
+
+                Training step over \(modelSpec.source) (1 thread):
+
+                | optimizer | path | tensors | elements | ms/step | µs per tensor |
+                |---|---|---:|---:|---:|---:|
+
+                """.utf8))
+            for path in TrainingStep.paths {
+                let result = try TrainingStep.measure(modelSpec, path: path, seconds: seconds)
+                modelResults.append(result)
+                FileHandle.standardOutput.write(Data((result.row + "\n").utf8))
+            }
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+            try encoder.encode(Report(kernel: kernel, results: results, model: modelResults))
+                .write(to: URL(fileURLWithPath: json))
         }
     }
 
@@ -78,32 +111,20 @@ struct LockstepBench: ParsableCommand {
         // back-to-back runs (a 1M-element step fits in the L3 cache, as in torch's loop),
         // and every kind sees the same machine load.
         while stepTimes.count < 10 || clock.now < deadline {
-            for _ in 0..<5 { stepTimes.append(try Self.time(clock) { try optimizer.step() }) }
+            for _ in 0..<5 { stepTimes.append(try Timing.time(clock) { try optimizer.step() }) }
             for pass in 0..<6 {
-                triadTimes.append(Self.time(clock) { roofline.roofline(parallelism, scale: pass % 2 == 0 ? 0.5 : -0.5) })
+                triadTimes.append(Timing.time(clock) { roofline.roofline(parallelism, scale: pass % 2 == 0 ? 0.5 : -0.5) })
             }
-            for _ in 0..<5 { streamTimes.append(Self.time(clock) { roofline.stream(parallelism) }) }
+            for _ in 0..<5 { streamTimes.append(Timing.time(clock) { roofline.stream(parallelism) }) }
         }
-        let step = Self.median(stepTimes)
-        let triadTime = Self.median(triadTimes)
+        let step = Timing.median(stepTimes)
+        let triadTime = Timing.median(triadTimes)
         return Result(
             optimizer: benchCase.name, elements: size, threads: threads, bytesPerElement: benchCase.bytesPerElement,
             secondsPerStep: step, fastestStep: stepTimes.min()!, steps: stepTimes.count,
             gigabytesPerSecond: Double(bytes) / step / 1e9,
             triadGigabytesPerSecond: Double(roofline.bytesPerPass) / triadTime / 1e9,
-            streamTriadGigabytesPerSecond: Double(roofline.streamBytesPerPass) / Self.median(streamTimes) / 1e9)
-    }
-
-    private static func time(_ clock: ContinuousClock, _ body: () throws -> Void) rethrows -> Double {
-        let start = clock.now
-        try body()
-        let elapsed = clock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    }
-
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            streamTriadGigabytesPerSecond: Double(roofline.streamBytesPerPass) / Timing.median(streamTimes) / 1e9)
     }
 
     private static func integers(_ list: String, _ option: String) throws -> [Int] {
@@ -114,6 +135,14 @@ struct LockstepBench: ParsableCommand {
             return value
         }
     }
+}
+
+/// What `--json` writes: the kernels' instruction set, and every case.
+struct Report: Codable {
+    /// The instruction set the element kernels dispatched to (`LockstepOptim.KernelISA.current`).
+    let kernel: String
+    let results: [Result]
+    let model: [ModelResult]
 }
 
 /// One measured case; times are medians over the timed steps.
