@@ -1,10 +1,11 @@
 import CHDF5
+import Foundation
 
 /// A dataset: an n-dimensional array of one element type.
 ///
 /// Reading is either whole (``read(_:)``) or one index of the first axis at a time
-/// (``readRow(_:into:)``), which reads a hyperslab and so keeps memory constant when
-/// streaming a `[N, ...]` trajectory step by step.
+/// (``readRow(_:into:)``), which keeps memory constant when streaming a `[N, ...]`
+/// trajectory step by step.
 public final class HDF5Dataset: HDF5Object {
     public let file: HDF5File
     public let path: String
@@ -13,12 +14,45 @@ public final class HDF5Dataset: HDF5Object {
     public let shape: [Int]
     /// The element type as stored in the file.
     public let storedType: HDF5StoredType
+    /// Set when rows, or the whole dataset, can be read as stored chunks: see ``RawChunks``.
+    let rawChunks: RawChunks?
+
+    /// A dataset stored in chunks that are its rows or the whole of it, as the bytes of a
+    /// native memory type, with no filter but the `fletcher32` checksum. ``readRow(_:into:)``
+    /// and ``read(_:)`` read such a chunk with `H5Dread_chunk`, straight into the caller's
+    /// buffer, and check the checksum themselves: one copy out of the file instead of
+    /// HDF5's read into a chunk buffer, its scalar checksum loop and a second copy.
+    struct RawChunks: Sendable {
+        /// The native memory type (`H5T_NATIVE_FLOAT`, ...) the stored type equals.
+        let nativeType: hid_t
+        /// Whether each chunk ends in a 4-byte Fletcher-32 checksum.
+        let checksum: Bool
+        /// Whether each chunk is one index of the first axis.
+        let rows: Bool
+        /// Whether one chunk holds the whole dataset.
+        let whole: Bool
+
+        /// The elements after a chunk's that its checksum is read into.
+        func padding<T>(_: T.Type) -> Int {
+            checksum ? (4 + MemoryLayout<T>.stride - 1) / MemoryLayout<T>.stride : 0
+        }
+    }
+
+    /// `count` zeros, with room for `capacity` elements. Every ``HDF5Scalar`` is plain
+    /// data that HDF5 fills byte by byte, and its zero is all bits clear: the bytes are
+    /// cleared at once rather than by a generic copy per element.
+    private static func zeros<T: HDF5Scalar>(_ count: Int, capacity: Int = 0) -> [T] {
+        [T](unsafeUninitializedCapacity: max(count, capacity)) { elements, initialized in
+            if count > 0 { memset(elements.baseAddress!, 0, count * MemoryLayout<T>.stride) }
+            initialized = count
+        }
+    }
 
     init(file: HDF5File, path: String, handle: HDF5Handle) throws {
         self.file = file
         self.path = path
         self.handle = handle
-        (shape, storedType) = try HDF5Library.call {
+        (shape, storedType, rawChunks) = try HDF5Library.call {
             let space = try checkID(
                 H5Dget_space(handle.id), .libraryFailure, file: file.path, object: path, "cannot read the dataspace")
             defer { H5Sclose(space) }
@@ -37,8 +71,46 @@ public final class HDF5Dataset: HDF5Object {
             let type = try checkID(
                 H5Dget_type(handle.id), .libraryFailure, file: file.path, object: path, "cannot read the datatype")
             defer { H5Tclose(type) }
-            return (dims.map { Int($0) }, HDF5StoredType(typeID: type))
+            let shape = dims.map { Int($0) }
+            return (shape, HDF5StoredType(typeID: type), Self.rawChunks(handle.id, type: type, shape: shape))
         }
+    }
+
+    /// Whether the chunks of the dataset can be read raw, and how. Anything unusual
+    /// (another filter, a conversion, an unreadable property) reads through `H5Dread`.
+    /// Call under the library lock.
+    private static func rawChunks(_ id: hid_t, type: hid_t, shape: [Int]) -> RawChunks? {
+        defer { _ = H5Eclear2(lockstep_h5e_default()) }
+        guard !shape.isEmpty else { return nil }
+        let natives = [
+            lockstep_h5t_native_float(), lockstep_h5t_native_double(), lockstep_h5t_native_uint8(),
+            lockstep_h5t_native_int64(),
+        ]
+        guard let nativeType = natives.first(where: { H5Tequal(type, $0) > 0 }) else { return nil }
+        let dcpl = H5Dget_create_plist(id)
+        guard dcpl >= 0 else { return nil }
+        defer { H5Pclose(dcpl) }
+        guard H5Pget_layout(dcpl) == H5D_CHUNKED else { return nil }
+        var chunk = [hsize_t](repeating: 0, count: shape.count)
+        guard H5Pget_chunk(dcpl, Int32(chunk.count), &chunk) == Int32(shape.count) else { return nil }
+        let dims = shape.map { hsize_t($0) }
+        let rows = chunk.first == 1 && chunk.dropFirst() == dims.dropFirst()
+        let whole = chunk == dims
+        guard rows || whole else { return nil }
+        let checksum: Bool
+        switch H5Pget_nfilters(dcpl) {
+        case 0:
+            checksum = false
+        case 1:
+            var flags: UInt32 = 0
+            var elements = 0
+            var config: UInt32 = 0
+            guard H5Pget_filter2(dcpl, 0, &flags, &elements, nil, 0, nil, &config) == H5Z_FILTER_FLETCHER32 else { return nil }
+            checksum = true
+        default:
+            return nil
+        }
+        return RawChunks(nativeType: nativeType, checksum: checksum, rows: rows, whole: whole)
     }
 
     /// The number of elements.
@@ -72,8 +144,10 @@ public final class HDF5Dataset: HDF5Object {
     /// stored width differs from `T`'s; check ``storedType`` first where that matters.
     public func read<T: HDF5Scalar>(_: T.Type = T.self) throws -> [T] {
         try requireNumeric(T.self)
-        var values = [T](repeating: .zero, count: count)
+        let raw = rawChunks.flatMap { $0.whole && $0.nativeType == T.nativeType ? $0 : nil }
+        var values: [T] = Self.zeros(count, capacity: count + (raw?.padding(T.self) ?? 0))
         guard count > 0 else { return values }
+        if let raw, readRawChunk(at: 0, raw, into: &values) { return values }
         try HDF5Library.call {
             try values.withUnsafeMutableBytes { buffer in
                 try checkStatus(
@@ -91,10 +165,11 @@ public final class HDF5Dataset: HDF5Object {
         try requireNumeric(T.self)
         guard let rows = shape.first else { throw error(.invalidRequest, "is a scalar; it has no rows") }
         guard row >= 0, row < rows else { throw error(.invalidRequest, "row \(row) is outside 0..<\(rows)") }
-        let rowShape = Array(shape.dropFirst())
-        let rowCount = rowShape.reduce(1, *)
-        if buffer.count != rowCount { buffer = [T](repeating: .zero, count: rowCount) }
+        let rowCount = shape.dropFirst().reduce(1, *)
+        let raw = rawChunks.flatMap { $0.rows && $0.nativeType == T.nativeType ? $0 : nil }
+        if buffer.count != rowCount { buffer = Self.zeros(rowCount, capacity: rowCount + (raw?.padding(T.self) ?? 0)) }
         guard rowCount > 0 else { return }
+        if let raw, readRawChunk(at: row, raw, into: &buffer) { return }
         try HDF5Library.call {
             let fileSpace = try checkID(
                 H5Dget_space(handle.id), .libraryFailure, file: file.path, object: path, "cannot read the dataspace")
@@ -116,6 +191,43 @@ public final class HDF5Dataset: HDF5Object {
                     H5Dread(handle.id, T.nativeType, memorySpace, fileSpace, lockstep_h5p_default(), bytes.baseAddress),
                     file: file.path, object: path, "cannot read row \(row)")
             }
+        }
+    }
+
+    /// Reads the chunk that starts at index `index` of the first axis (see ``RawChunks``)
+    /// into `buffer`, which holds the chunk's element count, and returns whether it did. It
+    /// does not when the chunk is not as expected (missing, skipped its filter, of another
+    /// size) or its checksum disagrees: then ``readRow(_:into:)`` and ``read(_:)`` read
+    /// through `H5Dread`, which fills a missing chunk and reports a damaged one with HDF5's
+    /// own error, as they always have.
+    func readRawChunk<T: HDF5Scalar>(at index: Int, _ layout: RawChunks, into buffer: inout [T]) -> Bool {
+        let chunkBytes = buffer.count * MemoryLayout<T>.stride
+        let checksumBytes = layout.checksum ? 4 : 0
+        // The checksum is read after the chunk, into padding elements removed again below;
+        // the array keeps their capacity, so a reused buffer is not reallocated.
+        let padding = layout.padding(T.self)
+        buffer.append(contentsOf: repeatElement(.zero, count: padding))
+        defer { buffer.removeLast(padding) }
+        return buffer.withUnsafeMutableBytes { bytes in
+            let read = HDF5Library.call {
+                defer { _ = H5Eclear2(lockstep_h5e_default()) }
+                var offset = [hsize_t](repeating: 0, count: shape.count)
+                offset[0] = hsize_t(index)
+                var stored: hsize_t = 0
+                var filterMask: UInt32 = 0
+                return H5Dget_chunk_storage_size(handle.id, offset, &stored) >= 0
+                    && stored == hsize_t(chunkBytes + checksumBytes)
+                    && H5Dread_chunk(handle.id, lockstep_h5p_default(), offset, &filterMask, bytes.baseAddress) >= 0
+                    && filterMask == 0
+            }
+            guard read, layout.checksum else { return read }
+            // Outside the library lock: fixtures verified at once (`--jobs`) check at once.
+            let computed = lockstep_fletcher32(bytes.baseAddress, chunkBytes)
+            let recorded = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: chunkBytes, as: UInt32.self))
+            // HDF5 also accepts the checksum with the bytes of each half swapped, as
+            // releases before 1.6.3 wrote it on little-endian machines.
+            let swapped = ((computed & 0x00ff_00ff) << 8) | ((computed >> 8) & 0x00ff_00ff)
+            return recorded == computed || recorded == swapped
         }
     }
 }
