@@ -204,7 +204,8 @@ struct FixtureCheck {
             name: name, index: position, shape: shape, hasGrad: hasGrad, stateKeys: state.keys.sorted(),
             initial: initial, grad: grad, gradMask: gradMask, param: param, state: state,
             initialState: try initialState(group, header: header, state: state, joinsAt: joinsAt),
-            evaluations: try evaluations(group, header: header, shape: shape))
+            evaluations: try evaluations(group, header: header, shape: shape),
+            stateExists: try stateExists(group, header: header, state: state))
     }
 
     /// The optional `grad_mask` (our extension): `[N, *S]` integers, 1 where the step's

@@ -19,6 +19,9 @@ public struct FixtureParameter: Sendable {
     /// recording that starts in the middle of training), sorted; empty when the recording
     /// starts with the optimizer. Read one with `FixtureReader.readInitialState`.
     public var initialStateKeys: [String] { initialState.keys.sorted() }
+    /// The state keys whose existence is recorded step by step (`state_exists/<key>`, format
+    /// extension 15), sorted; for the others a row of NaN means the entry does not exist.
+    public var stateExistsKeys: [String] { stateExists.keys.sorted() }
     /// Whether the closure calls are recorded (`evaluations/`, format extension 12); read a
     /// row with `FixtureReader.read(_:of:evaluation:into:)`.
     public var hasEvaluations: Bool { evaluations != nil }
@@ -30,6 +33,8 @@ public struct FixtureParameter: Sendable {
     let state: [String: HDF5Dataset]
     let initialState: [String: HDF5Dataset]
     let evaluations: Evaluations?
+    /// `state_exists/<key>` per key: whether the entry exists after each step.
+    let stateExists: [String: [Bool]]
 
     /// The datasets of `evaluations/`, one row per closure call of the run.
     struct Evaluations: Sendable {
@@ -44,6 +49,14 @@ public struct FixtureParameter: Sendable {
     public func hasGrad(atEvaluation row: Int) -> Bool {
         guard let flags = evaluations?.hasGrad, flags.indices.contains(row) else { return true }
         return flags[row]
+    }
+
+    /// Whether state entry `key` exists after `step` (1-based), where the file says so
+    /// (`state_exists/<key>`, format extension 15); `nil` where it does not, and a row of
+    /// NaN means the entry does not exist.
+    public func stateExists(_ key: String, after step: Int) -> Bool? {
+        guard let flags = stateExists[key], flags.indices.contains(step - 1) else { return nil }
+        return flags[step - 1]
     }
 
     /// The number of elements.

@@ -37,6 +37,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         comparisons = reader.parameters.map { parameter in
             [TensorComparison(tensor: parameter.path + "/param")]
                 + parameter.stateKeys.map { TensorComparison(tensor: parameter.path + "/state/\($0)") }
+                + parameter.stateExistsKeys.map { TensorComparison(tensor: parameter.path + "/state_exists/\($0)") }
         }
         let header = reader.header
         let parameters = self.parameters
@@ -209,6 +210,11 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
             let state = optimizer.state(of: parameter)
             for (keyIndex, key) in recorded.stateKeys.enumerated() {
                 let buffer = try readRow(.state(key), of: recorded, step: step)
+                if recorded.stateExists(key, after: step) == false, buffer.contains(where: { !$0.isNaN }) {
+                    throw ReplayError.invalidInput(
+                        object: recorded.path + "/state/\(key)",
+                        message: "step \(step): state_exists says the entry does not exist, but its row holds numbers (expected NaN)")
+                }
                 // Before the state exists the recorded rows are NaN, and so is "actual".
                 let actual = state?[key]?.flatValues ?? [T](repeating: .nan, count: buffer.count)
                 guard actual.count == buffer.count else {
@@ -218,6 +224,14 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
                 }
                 comparisons[index][keyIndex + 1].compare(
                     actual: actual, expected: buffer, shape: recorded.stateShape(key) ?? [], step: step, tolerance: tolerance)
+            }
+            // Where the file says when an entry exists (extension 15), that is compared too:
+            // an entry kept where torch has none, or missing where torch has one (all NaN).
+            for (keyIndex, key) in recorded.stateExistsKeys.enumerated() {
+                guard let expected = recorded.stateExists(key, after: step) else { continue }
+                let actual = state?[key] != nil
+                comparisons[index][1 + recorded.stateKeys.count + keyIndex].compare(
+                    actual: [T(actual ? 1 : 0)], expected: [T(expected ? 1 : 0)], shape: [], step: step, tolerance: .exact)
             }
         }
     }
@@ -288,20 +302,28 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         guard !keys.isEmpty else { return }
         var entries: [String: StateValue<T>] = [:]
         var exists = false
+        // Entries the file says do not exist after this step (extension 15).
+        var absent: Set<String> = []
         for key in keys {
             let buffer = try stateRow(key, source, of: recorded)
-            exists = exists || buffer.contains { !$0.isNaN }
+            let explicit: Bool? = if case .after(let step) = source { recorded.stateExists(key, after: step) } else { nil }
+            if explicit == false {
+                absent.insert(key)
+                continue
+            }
+            exists = exists || explicit == true || buffer.contains { !$0.isNaN }
             let shape = recorded.stateShape(key) ?? []
             entries[key] = shape.isEmpty ? .scalar(Double(buffer[0])) : .tensor(shape: shape, values: buffer)
         }
-        // `step` is never NaN once the state exists; where it is recorded, it decides.
-        if case .scalar(let value)? = entries["step"] { exists = !value.isNaN }
+        // `step` is never NaN once the state exists; where it is recorded, it decides (unless
+        // the file says outright whether it exists).
+        if case .scalar(let value)? = entries["step"], !recorded.stateExistsKeys.contains("step") { exists = !value.isNaN }
         guard exists else {
             try optimizer.setState(nil, of: parameter)
             return
         }
         // Keys the fixture does not record keep the optimizer's own values.
-        let merged = (optimizer.state(of: parameter) ?? [:]).merging(entries) { _, recorded in recorded }
+        let merged = (optimizer.state(of: parameter) ?? [:]).merging(entries) { _, recorded in recorded }.filter { !absent.contains($0.key) }
         do {
             try optimizer.setState(merged, of: parameter)
         } catch let error as OptimizerError {

@@ -27,6 +27,10 @@ SPARSE_ERRORS_FILE = "sparse-gradient-errors.json"
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.optim_db:
+        return optim_db_main(parser, args)
+    if args.out is None:
+        args.out = DEFAULT_OUT
     if args.list:
         width = max(len(c.name) for c in CASES)
         for case in CASES:
@@ -95,6 +99,57 @@ def check(cases: Sequence[Case | lockstep.Case], fixtures: Path) -> int:
     return check_all([_runnable(c) for c in cases], fixtures, _child, log=_log)
 
 
+def optim_db_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`--optim-db`: the goldens generated from torch's optim_db, in `--out` (default
+    fixtures/optim_db): every case, then errors.json and cases.json; `--check` re-records
+    all three kinds of file into a temporary folder and compares byte for byte."""
+    import tempfile
+
+    from . import optim_db
+
+    folder = (args.out or DEFAULT_OUT / optim_db.SUBDIR).resolve()
+    every = optim_db.cases()
+    if args.list:
+        for entry in optim_db.entries():
+            print(f"{entry.name}  {'skipped: ' + entry.skipped if entry.skipped else 'recorded'}")
+        return 0
+    by_name = {case.name: case for case in every}
+    unknown = [name for name in args.cases if name not in by_name]
+    if unknown:
+        parser.error(f"unknown optim_db case(s): {', '.join(unknown)}")
+    chosen = [by_name[name] for name in args.cases] or every
+    child = _optim_db_child
+    try:
+        if args.check:
+            status = check_all(chosen, folder, child, log=_log)
+            if args.cases:
+                return status
+            expected = {f"{case.name}.h5" for case in every} | {optim_db.ERRORS_FILE, optim_db.MANIFEST_FILE}
+            stale = sorted(p.name for p in folder.iterdir() if p.name not in expected) if folder.is_dir() else []
+            for name in stale:
+                print(f"{name}: in {_display(folder)} but not an optim_db case", file=sys.stderr)
+            with tempfile.TemporaryDirectory(prefix="lockstep-optimdb-") as scratch:
+                for path in optim_db.write_documents(Path(scratch)):
+                    committed = folder / path.name
+                    if not committed.exists() or committed.read_bytes() != path.read_bytes():
+                        print(f"{path.name}: the committed file differs from a fresh recording", file=sys.stderr)
+                        status = 1
+            return 1 if stale else status
+        record_all(chosen, folder, child, log=_log)
+        if not args.cases:
+            for path in optim_db.write_documents(folder):
+                print(f"wrote {_display(path)}")
+    except RuntimeError as error:
+        print(f"golden: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _optim_db_child(names: Sequence[str], out_dir: Path) -> list[str]:
+    """The command that records optim_db cases `names` in a child process (which pins AVX2)."""
+    return [sys.executable, "-m", "lockstep_golden", "--optim-db", "--out", str(out_dir), *names]
+
+
 def _log(line: str) -> None:
     print(line.replace(str(Path.cwd()) + os.sep, ""))
 
@@ -125,5 +180,12 @@ def _parser() -> argparse.ArgumentParser:
         "--sparse-errors", action="store_true",
         help=f"record torch's verdicts on sparse gradients, for every optimizer, into --out/{SPARSE_ERRORS_FILE}",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "--optim-db", action="store_true",
+        help="the goldens generated from torch's optim_db (every configuration, CPU path and dtype), its error "
+             "inputs (errors.json) and the list of cases recorded or skipped (cases.json), in --out "
+             "(default: fixtures/optim_db); with --check, compare them byte for byte; with --list, list them",
+    )
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output directory (default: {DEFAULT_OUT}; with --optim-db, {DEFAULT_OUT}/optim_db)")
     return parser

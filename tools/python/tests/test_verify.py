@@ -142,3 +142,28 @@ def test_synthetic_trajectories_replay(tmp_path: Path, optimizer: type[torch.opt
     path = lockstep.synthetic(optimizer, {"w": (4, 3), "b": (5,)}, out=tmp_path / "synthetic.h5", steps=16,
                               dtype="float64", seed=3, options=options)
     verify(path)
+
+
+def test_a_state_that_exists_and_is_all_nan_replays_teacher_forced(tmp_path: Path) -> None:
+    """Extension 15: SGD's momentum buffer after an all-NaN gradient is all NaN, which the
+    NaN convention would read as "no buffer yet"; `state_exists` says it exists, so the
+    teacher-forced replay loads it (μ·NaN + g stays NaN) instead of starting a new one."""
+    import h5py
+    import numpy as np
+
+    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    v = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w, v], lr=0.1, momentum=0.9, foreach=False)
+    path = tmp_path / "nan_buffer.h5"
+    with lockstep.record(opt, path, names={"w": w, "v": v}):
+        for step in range(1, 5):
+            opt.zero_grad()
+            w.grad = torch.full_like(w, float("nan")) if step == 1 else torch.full_like(w, 0.5 * step)
+            v.grad = torch.full_like(v, 0.25 * step)
+            opt.step()
+    with h5py.File(path) as f:
+        assert "state_exists" in f["params/w"], "the all-NaN buffer is ambiguous: state_exists is written"
+        assert list(f["params/w/state_exists/momentum_buffer"][()]) == [1, 1, 1, 1]
+        assert np.isnan(f["params/w/state/momentum_buffer"][0]).all()
+        assert "state_exists" not in f["params/v"], "an unambiguous state keeps the NaN convention"
+    verify(path)

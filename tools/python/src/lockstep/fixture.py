@@ -126,6 +126,10 @@ class _Param:
         self.state: dict[str, _Series] = {}
         self.padded_lists: set[str] = set()
         self.initial_state: dict[str, np.ndarray] = {}
+        # Whether some state entry exists with a row that is all NaN, which the NaN
+        # convention would read as absent: then `state_exists` says when each entry exists
+        # (extension 15).
+        self.ambiguous_state = False
         # Spooled series by key: grad, has_grad, grad_mask, param, evaluations/param,
         # evaluations/grad, evaluations/has_grad.
         self.spooled: dict[str, _Series] = {}
@@ -224,6 +228,9 @@ class FixtureWriter:
         if padded_list:
             param.padded_lists.add(key)
         series.put(t, value)
+        self._series(param, f"state_exists/{key}", (), np.dtype(np.uint8), t).put(t, 1)
+        if value.size and np.isnan(value).all():
+            param.ambiguous_state = True
 
     def set_steps(self, key: str, values: Sequence[Any] | float) -> None:
         """This step's row of `/steps/<key>`: one value per group (lr, betas, momentum; None
@@ -337,6 +344,11 @@ class FixtureWriter:
                 for key, series in param.state.items():
                     compress = self.compress or key in param.padded_lists
                     _copy_rows(state, key, series, self.steps, series.row, float_type, compress)
+                if param.ambiguous_state:
+                    exists = group.create_group("state_exists")
+                    for key in param.state:
+                        flags = self._series(param, f"state_exists/{key}", (), np.dtype(np.uint8), 0).all(self.steps)
+                        _write_step_dataset(exists, key, flags, np.uint8)
             if param.initial_state:
                 initial_state = group.create_group("initial_state")
                 for key, value in param.initial_state.items():
