@@ -21,11 +21,8 @@ struct OptimDBTests {
         if name.contains("_differentiable_") {
             return "differentiable=True is refused: torch's differentiable path is not reproduced yet (issue 14, part 2)"
         }
-        if name == "optimdb_lbfgs_maximize_strong_wolfe_forloop_f32", !teacherForced {
+        if name == "optimdb_lbfgs_maximize_strong_wolfe_forloop_f32" {
             return "maximizing without bound in float32: the strong-Wolfe line search takes MKL's sqrt (issue 14, part 5)"
-        }
-        if name.hasPrefix("optimdb_lbfgs_maximize"), name.hasSuffix("_f32"), teacherForced {
-            return "an LBFGS state that exists and is all NaN: the closure-mode state still reads it as absent (issue 14, part 4)"
         }
         return nil
     }

@@ -133,17 +133,22 @@ public struct ClosureLoopState<Scalar: TensorScalar>: Sendable, Equatable {
     }
 
     /// Reads the loop's entries of a state holding only `keys` (`optimizer` names it in the
-    /// error for another key); an entry that is all NaN is absent.
+    /// error for another key). Before the loop's first iteration (`n_iter` 0) an entry that is
+    /// all NaN is absent, as a fixture writes one that does not exist yet; once it has run,
+    /// torch has set `d`, `t`, `prev_flat_grad` and `prev_loss` at the end of every step, so an
+    /// all-NaN one is a NaN value (LBFGS maximizing a function without bound), kept.
     init(torchState entries: [String: StateValue<Scalar>], keys: [String], optimizer: String) throws {
         for key in entries.keys where !keys.contains(key) {
             throw OptimizerError(.keyError, "\(optimizer) keeps no state '\(key)'")
         }
         funcEvals = Int(try entries.required("func_evals").number("func_evals"))
         nIter = Int(try entries.required("n_iter").number("n_iter"))
-        d = entries.present("d")?.flatValues
-        t = try entries.present("t")?.number("t")
-        prevFlatGrad = entries.present("prev_flat_grad")?.flatValues
-        prevLoss = try entries.present("prev_loss")?.number("prev_loss")
+        let ran = nIter > 0
+        func entry(_ key: String) -> StateValue<Scalar>? { ran ? entries[key] : entries.present(key) }
+        d = entry("d")?.flatValues
+        t = try entry("t")?.number("t")
+        prevFlatGrad = entry("prev_flat_grad")?.flatValues
+        prevLoss = try entry("prev_loss")?.number("prev_loss")
     }
 }
 
