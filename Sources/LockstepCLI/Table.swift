@@ -15,6 +15,10 @@ extension VerifyCommand {
         @Flag(help: "Measure each step alone (teacher-forced) instead of free-running.")
         var teacherForcing = false
 
+        @Flag(help: ArgumentHelp(
+            "Count per row how many fixtures pass within their bounds, how many bit for bit, and how many are refused (exit 2), instead of stopping at the first refusal (the optim_db table)."))
+        var counts = false
+
         func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one fixture") }
         }
@@ -28,6 +32,9 @@ extension VerifyCommand {
 
         struct Measure {
             var fixtures = 0
+            var passed = 0
+            var exact = 0
+            var refused = 0
             var parameterULP: UInt64? = 0
             var stateULP: UInt64? = 0
             var maxRelative = 0.0
@@ -53,17 +60,43 @@ extension VerifyCommand {
         func run() throws {
             var rows: [Row: Measure] = [:]
             for path in fixtures {
+                var row: Row?
                 do {
                     let reader = try FixtureReader(path: path)
-                    let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing, optimizers: VerifyCommand.optimizers).run(reader)
-                    let reference = reader.header.reference
-                    let torchPath = [reference.implementation ?? "?", reference.cpuCapability ?? ""]
+                    let header = reader.header
+                    let reference = header.reference
+                    var torchPath = [reference.implementation ?? "?", reference.cpuCapability ?? ""]
                         .filter { !$0.isEmpty }.joined(separator: " ")
-                    rows[Row(optimizer: result.optimizer, dtype: result.dtype, path: torchPath), default: Measure()].add(result)
+                    if header.paramGroups.contains(where: { $0.hyperparameters["differentiable"]?.boolValue == true }) {
+                        torchPath = "differentiable " + torchPath
+                    }
+                    row = Row(optimizer: header.optimizer, dtype: header.dtype.rawValue, path: torchPath)
+                    let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing, optimizers: VerifyCommand.optimizers).run(reader)
+                    rows[row!, default: Measure()].add(result)
+                    if counts {
+                        let bounds = Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
+                        let judged = try Replay(tolerance: bounds, teacherForcing: teacherForcing, optimizers: VerifyCommand.optimizers).run(reader)
+                        rows[row!]!.passed += judged.passed ? 1 : 0
+                        rows[row!]!.exact += result.passed ? 1 : 0
+                    }
                 } catch {
-                    TextReport().error("\(error)")
-                    throw ExitCode(2)
+                    guard counts, let row else {
+                        TextReport().error("\(error)")
+                        throw ExitCode(2)
+                    }
+                    rows[row, default: Measure()].fixtures += 1
+                    rows[row]!.refused += 1
                 }
+            }
+            if counts {
+                print("| optimizer | dtype | torch path | configurations | pass | bit-exact | refused | max ULP |")
+                print("|---|---|---|---:|---:|---:|---:|---:|")
+                for row in rows.keys.sorted() {
+                    guard let m = rows[row] else { continue }
+                    let ulp = m.fixtures == m.refused ? "—" : Measure.larger(m.parameterULP, m.stateULP).map { "\($0)" } ?? "NaN"
+                    print("| \(row.optimizer) | \(row.dtype) | \(row.path) | \(m.fixtures) | \(m.passed) | \(m.exact) | \(m.refused) | \(ulp) |")
+                }
+                return
             }
             print("| optimizer | dtype | torch path | fixtures | max ULP, parameters | max ULP, state | max rel. error | bit-exact |")
             print("|---|---|---|---:|---:|---:|---:|---|")
