@@ -18,9 +18,6 @@ struct OptimDBTests {
     /// Why a configuration does not replay yet, or `nil`.
     static func gap(_ file: String, teacherForced: Bool) -> String? {
         let name = file.hasSuffix(".h5") ? String(file.dropLast(3)) : file
-        if name.contains("_differentiable_") {
-            return "differentiable=True is refused: torch's differentiable path is not reproduced yet (issue 14, part 2)"
-        }
         if name == "optimdb_lbfgs_maximize_strong_wolfe_forloop_f32" {
             return "maximizing without bound in float32: the strong-Wolfe line search takes MKL's sqrt (issue 14, part 5)"
         }

@@ -28,8 +28,8 @@ LADDER: tuple[float, ...] = (-1.0, -1e-3, 0.0, 0.5, 1.0, 2.0, math.nan, math.inf
 INTEGER_LADDER: tuple[int, ...] = (-1, 0, 1, 2)
 # Hyperparameters that are counts in torch (printed as integers).
 INTEGERS = {"max_iter", "max_eval", "history_size", "ns_steps"}
-# Flags that select a device path, not the math: Lockstep rejects capturable and
-# differentiable outright (CPU paths only), so they are not compared.
+# Flags that select a path rather than a hyperparameter's value: not varied here (the
+# optim_db goldens cover foreach, fused and differentiable; Lockstep refuses capturable).
 SKIPPED = {"foreach", "fused", "capturable", "differentiable", "maximize"}
 
 # Combinations that only fail together, or non-numeric values torch checks.

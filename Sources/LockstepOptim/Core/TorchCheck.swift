@@ -19,12 +19,14 @@ public enum TorchCheck {
         }
     }
 
-    /// torch's CPU paths only: the capturable and differentiable paths compute in another order.
+    /// torch's CPU paths only: the capturable path is for accelerators (no CPU configuration
+    /// takes it), so it is refused. `differentiable` is accepted: each optimizer replays
+    /// torch's differentiable path, which is its for-loop path except where torch computes
+    /// differently (Adam and AdamW's float32 bias corrections, NAdam's float32 step sizes).
     public static func cpuPathsOnly(capturable: Bool = false, differentiable: Bool) throws {
-        if capturable || differentiable {
+        if capturable {
             throw OptimizerError(
-                .runtimeError,
-                "Lockstep reproduces torch's CPU paths only: capturable=True and differentiable=True are not supported")
+                .runtimeError, "Lockstep reproduces torch's CPU paths only: capturable=True is not supported")
         }
     }
 

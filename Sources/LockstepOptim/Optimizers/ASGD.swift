@@ -30,7 +30,10 @@ import Foundation
 /// `sqrt`, which is not correctly rounded: `η` is then 1 float32 ULP off at some steps).
 /// Otherwise bit-exact in float32 and float64 on the bundled goldens.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// `differentiable = true` computes as the for-loop path: `_single_tensor_asgd` has no
+/// branch of its own for it (checked bit for bit against the optim_db goldens).
+///
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 ///
 /// References: Polyak & Juditsky, *Acceleration of Stochastic Approximation by Averaging*,
 /// SIAM J. Control Optim. 30(4), 1992; https://pytorch.org/docs/stable/generated/torch.optim.ASGD.html
@@ -47,7 +50,8 @@ public final class ASGD<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

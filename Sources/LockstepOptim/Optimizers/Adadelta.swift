@@ -20,7 +20,10 @@
 /// vectorised sqrt (within 1 ULP in float32). The foreach path runs the same ops in the
 /// same order on CPU, so one loop serves both.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected;
+/// `differentiable = true` computes as the for-loop path: torch's branch only clones
+/// `delta` before `div_` (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected;
 /// a tensor `lr` is not supported.
 ///
 /// References: Zeiler, *ADADELTA: An Adaptive Learning Rate Method*, arXiv:1212.5701, 2012;
@@ -37,7 +40,8 @@ public final class Adadelta<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

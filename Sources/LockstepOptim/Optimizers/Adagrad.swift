@@ -33,7 +33,10 @@ import Foundation
 /// for-loop and foreach paths take `sqrt` from MKL, which is off by one ULP for some inputs;
 /// they agree within tolerance. See `docs/numerics-fused.md`.
 ///
-/// Differs from PyTorch: CPU paths only; `differentiable` is rejected; sparse gradients
+/// `differentiable = true` computes as the for-loop path: torch's branch only takes
+/// `state_sum.sqrt() + eps` out of place (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; sparse gradients
 /// (which torch's for-loop and foreach paths take without weight decay), complex ones and
 /// a tensor `lr` are not supported. Every group is validated.
 ///
@@ -54,7 +57,8 @@ public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
         public var fused: Bool?
         /// The multi-tensor path: on CPU it rounds as the for-loop path.
         public var foreach: Bool?
-        /// Rejected when true: the differentiable path computes in another order.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

@@ -22,10 +22,13 @@ import Foundation
 /// Numerics: a group with `fused = true` reproduces torch's fused CPU kernel bit for bit
 /// for the ``cpuCapability`` it ran with; other groups follow the for-loop path
 /// (`_single_tensor_adam`) operation by operation, with FMAs where that capability's
-/// kernels have them. See `AdamKernel` and `docs/numerics.md`. ``parallelism`` splits each
-/// tensor across threads without changing a bit.
+/// kernels have them. A group with `differentiable = true` follows that function's
+/// `capturable or differentiable` branch, whose bias corrections are float32 0-dim tensors
+/// and which divides by `D = √(1 − β₂ᵗ)·(−step_size)` and adds `E = ε / (−step_size)`,
+/// both float32: `θ ← θ + m / (√v / D + E)`. See `AdamKernel` and `docs/numerics.md`.
+/// ``parallelism`` splits each tensor across threads without changing a bit.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 /// Every group is validated, not only the defaults.
 ///
 /// References: Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015;
@@ -48,7 +51,9 @@ public final class Adam<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true: the differentiable path computes in another order.
+        /// torch's differentiable path (`_single_tensor_adam`'s `capturable or differentiable`
+        /// branch), whose float32 scalar arithmetic rounds differently; autograd itself is
+        /// not part of Lockstep.
         public var differentiable = false
         /// AdamW's decay (`θ ← θ(1 − γλ)`) instead of L2 (`g ← g + λθ`).
         public var decoupledWeightDecay: Bool

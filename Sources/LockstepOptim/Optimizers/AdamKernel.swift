@@ -3,7 +3,7 @@ import Foundation
 
 /// The element loops of Adam and AdamW, in the operation order of torch's CPU paths.
 ///
-/// Two paths round differently, and each is reproduced as torch computes it:
+/// Three paths round differently, and each is reproduced as torch computes it:
 ///
 /// - **for-loop** (`_single_tensor_adam`, `torch/optim/adam.py`): one tensor op after the
 ///   other: `mul_`, `lerp_`, `mul_`, `addcmul_`, `sqrt`, `div`, `add_`, `addcdiv_`. Each op
@@ -19,12 +19,21 @@ import Foundation
 ///   body and the vectorised tail compute `fma(c₂·g, g, v·β₂)`, the scalar epilogue
 ///   `fma(v, β₂, (c₂·g)·g)`. The `DEFAULT` capability has no FMA at all. Found by experiment
 ///   against torch 2.15 and its disassembly; this path is bit-exact.
+/// - **differentiable** (`differentiable=True`, the `capturable or differentiable` branch
+///   of `_single_tensor_adam`): the for-loop path's element ops up to `v`, then
+///   `denom = (√v / (√bc₂ · (−step_size))).add_(ε / (−step_size))` and
+///   `param.addcdiv_(m, denom)`, where the bias corrections and step size are float32 0-dim
+///   tensors computed from the float32 `step` tensor (``Coefficients/init(differentiable:step:)``).
+///   The element loop is the for-loop path's with `D = √bc₂·(−step_size)` in place of
+///   `√bc₂`, `E = ε/(−step_size)` in place of `ε`, and a step of 1.
 ///
 /// Scalar coefficients are computed in `Double` (Python floats in the for-loop path, C++
-/// doubles in the fused kernel) and rounded to the tensor's type where the kernel uses them.
+/// doubles in the fused kernel) and rounded to the tensor's type where the kernel uses them;
+/// the differentiable path computes them in `Float`, as torch's 0-dim float32 tensors do.
 ///
-/// Both paths are one element function: the for-loop path's ops round exactly as the fused
-/// kernel's SIMD body does, and differ only in `bias_correction2 ** 0.5`. The loop over a
+/// All three are one element function: the for-loop path's ops round exactly as the fused
+/// kernel's SIMD body does, and differ only in `bias_correction2 ** 0.5`; the
+/// differentiable path differs only in its coefficients. The loop over a
 /// tensor runs in `CLockstepKernels`, compiled for the CPU's instruction set (``KernelISA``),
 /// and may be split across threads: the fused regions are positions in the whole tensor,
 /// never in a chunk.
@@ -47,7 +56,8 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
         guard let pointers = p.elementPointers else { return }
         let (count, capability, parallelism) = (p.count, p.cpuCapability, p.parallelism)
         let fused = o.fused == true
-        let k = Coefficients(o, step: p.step, pythonPow: !fused)
+        let k = o.differentiable
+            ? Coefficients(differentiable: o, step: p.step) : Coefficients(o, step: p.step, pythonPow: !fused)
         let f = Flags(o, fma: capability.hasFMA)
         var (bodyEnd, epilogueStart) = (count, count)
         if fused {
@@ -88,6 +98,43 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
             biasCorrection2Sqrt = Scalar(pythonPow ? Foundation.pow(biasCorrection2, 0.5) : biasCorrection2.squareRoot())
             eps = Scalar(o.eps)
             negativeStepSize = Scalar(-stepSize)
+        }
+
+        /// The coefficients of the `capturable or differentiable` branch of
+        /// `_single_tensor_adam`, which takes `step` as the float32 tensor it is: every bias
+        /// correction is a 0-dim float32 tensor, each op rounded to float32 (Python floats
+        /// are rounded to float32 where they meet it):
+        ///
+        /// ```
+        /// bc₁ ← 1 − powf(β₁, t)            bias_correction1 = 1 - beta1**step
+        /// bc₂ ← 1 − powf(β₂, t)            bias_correction2 = 1 - beta2**step
+        /// s ← (1 / bc₁) · γ                step_size = lr / bias_correction1  (Tensor.__rtruediv__: reciprocal() * lr)
+        /// D ← √bc₂ · (−s)                  bias_correction2_sqrt * step_size_neg
+        /// E ← (1 / (−s)) · ε               eps / step_size_neg
+        /// ```
+        ///
+        /// The element loop then computes `denom = √v / D + E` and `θ + m / denom`
+        /// (`param.addcdiv_(exp_avg, denom)`, value 1), with `D` and `E` widened exactly to
+        /// `Scalar` (a 0-dim tensor does not promote a float64 parameter). `√bc₂` is a float32
+        /// tensor `sqrt`, which torch takes from MKL (1 ULP off for about 17 % of inputs); it
+        /// is taken correctly rounded here, so this path is within tolerance, not bit-exact,
+        /// in float64 too.
+        init(differentiable o: Adam<Scalar>.Options, step: Double) {
+            let (lr, wd) = (o.lr, o.weightDecay)
+            let t = Float(step)
+            let biasCorrection1 = 1 - Foundation.pow(Float(o.betas.beta1), t)  // std::pow(float, float) on the 0-dim tensors
+            let biasCorrection2 = 1 - Foundation.pow(Float(o.betas.beta2), t)
+            let stepSizeNegative = -((1 / biasCorrection1) * Float(lr))
+            let divisor = biasCorrection2.squareRoot() * stepSizeNegative
+            let epsTerm = (1 / stepSizeNegative) * Float(o.eps)
+            decay = Scalar(1 - lr * wd)
+            l2 = Scalar(wd)
+            lerpWeight = Scalar(1 - o.betas.beta1)
+            beta2 = Scalar(o.betas.beta2)
+            oneMinusBeta2 = Scalar(1 - o.betas.beta2)
+            biasCorrection2Sqrt = Scalar(Double(divisor))
+            eps = Scalar(Double(epsTerm))
+            negativeStepSize = 1  // addcdiv_ without value: 1 · m / denom is m / denom, exactly
         }
     }
 

@@ -22,7 +22,11 @@ import Foundation
 /// floats, rounded once to `Scalar`. No square root: float32 and float64 are bit-exact.
 /// The foreach path runs the same ops in the same order on CPU.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// `differentiable = true` computes as the for-loop path: torch's branch takes the
+/// maximum as `amax` over a `cat` of both tensors, which propagates NaN as `maximum` does
+/// (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 ///
 /// References: Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015, §7.1;
 /// https://pytorch.org/docs/stable/generated/torch.optim.Adamax.html
@@ -38,7 +42,8 @@ public final class Adamax<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

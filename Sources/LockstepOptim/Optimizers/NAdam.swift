@@ -29,9 +29,14 @@ import Foundation
 /// multiplied by `μₜ` rounded to float32, and read back (`.item()`) as a Python float for
 /// the step sizes, which are Python floats rounded once to `Scalar`. `lerp_`, `addcmul_` and
 /// `add` with `alpha` fuse their multiply-add on AVX2/AVX-512, `addcdiv_` does not; `√` is
-/// torch's vectorised sqrt.
+/// torch's vectorised sqrt. With `differentiable = true`, `_single_tensor_nadam` keeps `Π`
+/// a float32 tensor in the step sizes too: `Π·μₜ₊₁`, `1 − Π` and the division (torch's
+/// `a / t` is `t.reciprocal() * a`) are float32, so the two step sizes are float32 values,
+/// and it multiplies `g` and `m` by them before `addcdiv_` (value 1), which rounds as
+/// `addcdiv_` with `value` does. In float32 this mostly agrees with the for-loop path; in
+/// float64 the step sizes keep only float32 precision.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 ///
 /// References: Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR workshop 2016;
 /// https://pytorch.org/docs/stable/generated/torch.optim.NAdam.html
@@ -50,7 +55,8 @@ public final class NAdam<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path: float32 step sizes (see ``NAdam``); autograd itself
+        /// is not part of Lockstep.
         public var differentiable = false
 
         public init(
@@ -115,9 +121,19 @@ public final class NAdam<Scalar: TensorScalar>: PerParameterOptimizer {
         let mu = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, step * o.momentumDecay))
         let muNext = beta1 * (1.0 - 0.5 * Foundation.pow(0.96, (step + 1) * o.momentumDecay))
         p.state.muProduct = Double(Float(p.state.muProduct) * Float(mu))                 // mu_product *= mu (float32)
-        let muProductNext = p.state.muProduct * muNext
-        let gradStep = Scalar(-lr * (1.0 - mu) / (1.0 - p.state.muProduct))
-        let expAvgStep = Scalar((-lr * muNext) / (1.0 - muProductNext))
+        let gradStep: Scalar, expAvgStep: Scalar
+        if o.differentiable {
+            // The differentiable branch keeps mu_product a 0-dim float32 tensor: the step
+            // sizes are float32 (`1.0 - t` is rsub, `a / t` is `t.reciprocal() * a`).
+            let muProduct = Float(p.state.muProduct)
+            let muProductNext = muProduct * Float(muNext)                                // mu_product * mu_next
+            gradStep = Scalar(Double((1 / (1 - muProduct)) * Float(-lr * (1.0 - mu))))   // -lr * (1.0 - mu) / (1.0 - mu_product)
+            expAvgStep = Scalar(Double((1 / (1 - muProductNext)) * Float(-lr * muNext))) // -lr * mu_next / (1.0 - mu_product_next)
+        } else {
+            let muProductNext = p.state.muProduct * muNext                               // mu_product.item() * mu_next
+            gradStep = Scalar(-lr * (1.0 - mu) / (1.0 - p.state.muProduct))
+            expAvgStep = Scalar((-lr * muNext) / (1.0 - muProductNext))
+        }
         let biasCorrection2Divisor = Scalar(multiTensor ? Foundation.pow(biasCorrection2, 0.5) : biasCorrection2)
         for i in p.indices {
             var g = o.maximize ? -p.grad[i] : p.grad[i]
@@ -134,8 +150,10 @@ public final class NAdam<Scalar: TensorScalar>: PerParameterOptimizer {
             let denom = multiTensor
                 ? p.state.expAvgSq[i].squareRoot() / biasCorrection2Divisor + eps           // foreach: sqrt(v) / bc2 ** 0.5 + eps
                 : (p.state.expAvgSq[i] / biasCorrection2Divisor).squareRoot() + eps         // exp_avg_sq.div(bc2).sqrt().add_(eps)
-            p.value[i] = p.value[i] + gradStep * g / denom                                   // param.addcdiv_(grad, denom, value=...)
-            p.value[i] = p.value[i] + expAvgStep * p.state.expAvg[i] / denom                 // param.addcdiv_(exp_avg, denom, ...)
+            // param.addcdiv_(grad, denom, value=...), and differentiable: param.addcdiv_(grad * step, denom)
+            p.value[i] = p.value[i] + gradStep * g / denom
+            // param.addcdiv_(exp_avg, denom, value=...), and differentiable: param.addcdiv_(exp_avg * step, denom)
+            p.value[i] = p.value[i] + expAvgStep * p.state.expAvg[i] / denom
         }
     }
 }

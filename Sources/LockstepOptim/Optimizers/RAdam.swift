@@ -32,7 +32,10 @@ import Foundation
 /// `addcmul_` and `add` with `alpha` fuse their multiply-add on AVX2/AVX-512; `√` is
 /// torch's vectorised sqrt.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// `differentiable = true` computes as the for-loop path: torch's branch only adds `eps`
+/// out of place (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 ///
 /// References: Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*,
 /// ICLR 2020; https://pytorch.org/docs/stable/generated/torch.optim.RAdam.html
@@ -50,7 +53,8 @@ public final class RAdam<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

@@ -24,7 +24,10 @@
 /// sqrt (not correctly rounded in ~1 % of float64 and ~15 % of float32 inputs). The
 /// foreach path runs the same ops in the same order on CPU.
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// `differentiable = true` computes as the for-loop path: torch's branch only adds `eps`
+/// out of place (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 ///
 /// References: Hinton, *Neural Networks for Machine Learning*, lecture 6e, 2012;
 /// Graves, *Generating Sequences With Recurrent Neural Networks*, arXiv:1308.0850, 2013
@@ -43,7 +46,8 @@ public final class RMSprop<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

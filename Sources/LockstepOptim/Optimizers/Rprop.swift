@@ -23,7 +23,10 @@
 /// (factor 1) and the element does not move; `prev` keeps the NaN for one step.
 /// The foreach path computes the same values (`maximize` negates `g·g′` instead of `g`).
 ///
-/// Differs from PyTorch: CPU paths only; `capturable` and `differentiable` are rejected.
+/// `differentiable = true` computes as the for-loop path: torch's branch only clones
+/// `prev` before `grad.mul(prev)` (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; `capturable` is rejected.
 ///
 /// References: Riedmiller & Braun, *A Direct Adaptive Method for Faster Backpropagation
 /// Learning: The RPROP Algorithm*, ICNN 1993;
@@ -68,7 +71,8 @@ public final class Rprop<Scalar: TensorScalar>: PerParameterOptimizer {
         public var foreach: Bool?
         /// Rejected when true: torch's capturable path is for accelerators.
         public var capturable = false
-        /// Rejected when true.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(

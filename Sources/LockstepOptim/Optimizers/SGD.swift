@@ -28,7 +28,10 @@ import CLockstepKernels
 /// `fma(g, 1 − τ, b·μ)` elsewhere. The `DEFAULT` capability has no FMA.
 /// See `docs/numerics-fused.md`.
 ///
-/// Differs from PyTorch: CPU paths only; `differentiable` is rejected; sparse gradients
+/// `differentiable = true` computes as the for-loop path: `_single_tensor_sgd` has no
+/// branch of its own for it (the optim_db goldens of both paths are identical).
+///
+/// Differs from PyTorch: CPU paths only; sparse gradients
 /// (which torch's for-loop and foreach paths take) and a tensor `lr` are not supported.
 /// Every group is validated, not only the defaults.
 ///
@@ -48,7 +51,8 @@ public final class SGD<Scalar: TensorScalar>: PerParameterOptimizer {
         public var fused: Bool?
         /// The multi-tensor path: on CPU the same per-tensor kernels as the for-loop path.
         public var foreach: Bool?
-        /// Rejected when true: the differentiable path computes in another order.
+        /// torch's differentiable path, computed as the for-loop path (see the type's
+        /// documentation); autograd itself is not part of Lockstep.
         public var differentiable = false
 
         public init(
