@@ -46,7 +46,8 @@ extension VerifyCommand {
 
         func run() throws {
             let report = TextReport()
-            let (optimizers, bounds, optimizer, top) = (VerifyCommand.optimizers, bounds.bounds, optimizer, top)
+            let (optimizers, given, bounds, optimizer, top) =
+                (VerifyCommand.optimizers, self.bounds.areGiven, self.bounds.bounds, optimizer, top)
             let progress = ProgressLine.forStandardError(json: json != nil)
             let results = orderedMap(
                 fixtures, jobs: jobs,
@@ -62,8 +63,7 @@ extension VerifyCommand {
             ) { path -> Explained in
                 do {
                     let header = try FixtureReader(path: path).header
-                    let tolerance = bounds.exact || bounds.rtol != nil || bounds.atol != nil || bounds.maxULP != nil
-                        ? bounds.tolerance(for: header) : nil
+                    let tolerance = given ? bounds.tolerance(for: header) : nil
                     return .explanation(try Explainer(optimizers: optimizers, tolerance: tolerance).explain(path, as: optimizer))
                 } catch {
                     return .invalid(Self.line(error, path))

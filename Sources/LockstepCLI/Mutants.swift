@@ -39,10 +39,10 @@ extension VerifyCommand {
 
         func run() throws {
             let report = TextReport()
-            let explicit = bounds.exact || bounds.rtol != nil || bounds.atol != nil || bounds.maxUlp != nil
-            let tolerance: Tolerance? = bounds.exact ? .exact : explicit
-                ? Tolerance.resolve(rtol: bounds.rtol, atol: bounds.atol, maxULP: bounds.maxUlp, file: nil, dtype: .float64) : nil
-            let tester = MutationTester(optimizers: VerifyCommand.optimizers, tolerance: tolerance)
+            let given = bounds.bounds
+            var judge: (@Sendable (FixtureHeader) -> Tolerance)?
+            if bounds.areGiven { judge = { @Sendable header in given.tolerance(for: header) } }
+            let tester = MutationTester(optimizers: VerifyCommand.optimizers, bounds: judge)
             let progress = ProgressLine.forStandardError(json: json != nil)
             let jobs = jobs
             let reports: [MutationReport]
@@ -56,8 +56,14 @@ extension VerifyCommand {
                     progress.finish()
                     return rows
                 }
+            } catch let error as FixtureError {
+                report.error(error.description)
+                throw ExitCode(2)
+            } catch ReplayError.invalidInput(_, let message) {
+                report.error("--as \(optimizer ?? "?"): \(message)")  // the one argument a tester rejects
+                throw ExitCode(2)
             } catch {
-                report.error(Explain.line(error, (error as? FixtureError)?.description ?? "?"))
+                report.error("\(error)")
                 throw ExitCode(2)
             }
             for r in reports { MutationText.lines(r).forEach(report.standardOutput) }

@@ -44,6 +44,9 @@ struct ToleranceOptions: ParsableArguments {
         }
     }
 
+    /// Whether any bound was given on the command line (else each fixture's own apply).
+    var areGiven: Bool { exact || rtol != nil || atol != nil || maxUlp != nil }
+
     /// The bounds as a plain value, to take to other threads.
     var bounds: Bounds { Bounds(rtol: rtol, atol: atol, maxULP: maxUlp, exact: exact) }
 }

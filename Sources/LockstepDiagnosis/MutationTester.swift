@@ -12,12 +12,23 @@ import LockstepOptim
 /// judge nothing.
 public struct MutationTester: Sendable {
     public var optimizers: OptimizerCatalog
-    /// `nil`: each fixture's own bounds, else its dtype's (as `verify`).
-    public var tolerance: Tolerance?
+    /// The bounds each fixture is judged by, from its header (the command line's bounds
+    /// completed by the fixture's, then its dtype's); `nil`: each fixture's own bounds, else
+    /// its dtype's (as `verify`), and bit for bit where the optimizer replays it bit for bit.
+    public var bounds: (@Sendable (FixtureHeader) -> Tolerance)?
 
-    public init(optimizers: OptimizerCatalog = .builtIn, tolerance: Tolerance? = nil) {
+    public init(optimizers: OptimizerCatalog = .builtIn, bounds: (@Sendable (FixtureHeader) -> Tolerance)? = nil) {
         self.optimizers = optimizers
-        self.tolerance = tolerance
+        self.bounds = bounds
+    }
+
+    /// A tester that judges every fixture by `tolerance` (`nil`: as ``init(optimizers:bounds:)`` without bounds).
+    public init(optimizers: OptimizerCatalog = .builtIn, tolerance: Tolerance?) {
+        guard let tolerance else {
+            self.init(optimizers: optimizers, bounds: nil)
+            return
+        }
+        self.init(optimizers: optimizers, bounds: { _ in tolerance })
     }
 
     /// Runs every entry for each optimizer the fixtures at `paths` name (or `optimizer`,
@@ -47,14 +58,13 @@ public struct MutationTester: Sendable {
         _ target: String, _ fixtures: [(path: String, recorded: String)],
         map: ([CatalogueEntry], @escaping @Sendable (CatalogueEntry) -> MutationReport.Row) -> [MutationReport.Row]
     ) throws -> MutationReport {
-        let explainer = Explainer(optimizers: optimizers, tolerance: tolerance)
         // The fixtures the optimizer itself passes: only they can judge a mutant.
         var judges: [(path: String, recorded: String, base: OptimizerCatalog, exact: Bool)] = []
         var failing: [String] = []
         for fixture in fixtures {
-            let base = try explainer.catalog(replaying: fixture.recorded, as: target)
+            let base = try optimizers.replaying(fixture.recorded, as: target)
             if let reference = try? replay(fixture.path, with: base), reference.passed {
-                judges.append((fixture.path, fixture.recorded, base, tolerance == nil && reference.isExact))
+                judges.append((fixture.path, fixture.recorded, base, bounds == nil && reference.isExact))
             } else {
                 failing.append(fixture.path)
             }
@@ -98,8 +108,9 @@ public struct MutationTester: Sendable {
 
     private func replay(_ path: String, with catalog: OptimizerCatalog) throws -> VerificationResult {
         let reader = try FixtureReader(path: path)
+        let header = reader.header
         let tolerance =
-            tolerance ?? Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: reader.header.tolerance, dtype: reader.header.dtype)
+            bounds?(header) ?? Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
         return try Replay(tolerance: tolerance, optimizers: catalog).run(reader)
     }
 }

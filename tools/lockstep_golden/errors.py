@@ -128,7 +128,11 @@ def write_errors(path: Path) -> None:
 
 def write_json(path: Path, document: object, *, sort_keys: bool = False) -> None:
     """Writes `document` as indented JSON to `path` atomically (temporary file, then rename)."""
-    text = json.dumps(document, indent=1, allow_nan=True, sort_keys=sort_keys) + "\n"
+    write_text(path, json.dumps(document, indent=1, allow_nan=True, sort_keys=sort_keys) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes `text` to `path` atomically (temporary file, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp", dir=path.parent)
     try:

@@ -504,25 +504,10 @@ def manifest_text() -> str:
 
 def write_documents(folder: Path) -> list[Path]:
     """Writes errors.json and cases.json into `folder` (each atomically)."""
-    from .errors import write_json
+    from .errors import write_json, write_text
 
     errors_path, manifest_path = folder / ERRORS_FILE, folder / MANIFEST_FILE
     write_json(errors_path, record_errors())
-    _write_text(manifest_path, manifest_text())
+    write_text(manifest_path, manifest_text())
     return [errors_path, manifest_path]
 
-
-def _write_text(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
