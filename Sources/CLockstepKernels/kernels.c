@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "sqrt_emulation.h"
+
 // A product is contracted into a multiply-add only where a rule says so.
 #pragma clang fp contract(off)
 
@@ -16,6 +18,16 @@
 #define LOCKSTEP_AVX512_TARGET __attribute__((unused))
 #define LOCKSTEP_IF_X86(...)
 #endif
+
+/// torch's tensor `sqrt`: float32 as the reference's implementation computes it; float64
+/// correctly rounded (MKL's float64 kernel is not reproduced).
+static inline __attribute__((always_inline)) float tensor_sqrt_f32(float x, lockstep_sqrt sqrt) {
+  return sqrt == LOCKSTEP_SQRT_CORRECTLY_ROUNDED ? __builtin_elementwise_sqrt(x) : lockstep_sqrtf_as(sqrt, x);
+}
+static inline __attribute__((always_inline)) double tensor_sqrt_f64(double x, lockstep_sqrt sqrt) {
+  (void)sqrt;
+  return __builtin_elementwise_sqrt(x);
+}
 
 #define T float
 #define S(name) name##_f32

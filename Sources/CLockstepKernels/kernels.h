@@ -30,7 +30,8 @@ static inline __attribute__((always_inline)) T S(maximum)(T a, T b) {
 
 static inline __attribute__((always_inline)) void S(adam_element)(
     T *restrict param, const T *restrict grad, T *restrict m, T *restrict v, T *restrict vmax, const S(adam_k) k,
-    bool maximize, bool decoupled, bool l2, bool fma, int64_t i, bool epilogue, bool simd_maximum, bool amsgrad) {
+    bool maximize, bool decoupled, bool l2, bool fma, int64_t i, bool epilogue, bool simd_maximum, bool amsgrad,
+    lockstep_sqrt sqrt) {
   T loaded = grad[i], p = param[i], m_previous = m[i], v_previous = v[i];
   T g = maximize ? -loaded : loaded;
   T theta = p;
@@ -57,16 +58,16 @@ static inline __attribute__((always_inline)) void S(adam_element)(
     second = simd_maximum ? S(maximum)(previous, v_new) : (previous < v_new ? v_new : previous);
     vmax[i] = second;                                                   // torch.maximum(max_exp_avg_sq, exp_avg_sq)
   }
-  T denom = __builtin_elementwise_sqrt(second) / k.bias_correction2_sqrt + k.eps;  // (v.sqrt() / bc2_sqrt).add_(eps)
+  T denom = S(tensor_sqrt)(second, sqrt) / k.bias_correction2_sqrt + k.eps;  // (v.sqrt() / bc2_sqrt).add_(eps)
   param[i] = theta + k.negative_step_size * m_new / denom;             // param.addcdiv_(m, denom, value=-step_size)
 }
 
 /// The SIMD body (or the whole for-loop path) with constant flags, so it vectorises.
 static inline __attribute__((always_inline)) void S(adam_body)(
     T *restrict param, const T *restrict grad, T *restrict m, T *restrict v, T *restrict vmax, const S(adam_k) k,
-    bool maximize, bool decoupled, bool l2, bool fma, bool amsgrad, int64_t start, int64_t end) {
+    bool maximize, bool decoupled, bool l2, bool fma, bool amsgrad, lockstep_sqrt sqrt, int64_t start, int64_t end) {
   for (int64_t i = start; i < end; i++) {
-    S(adam_element)(param, grad, m, v, vmax, k, maximize, decoupled, l2, fma, i, false, true, amsgrad);
+    S(adam_element)(param, grad, m, v, vmax, k, maximize, decoupled, l2, fma, i, false, true, amsgrad, sqrt);
   }
 }
 
@@ -76,23 +77,26 @@ static inline __attribute__((always_inline)) void S(adam_loop)(
   const S(adam_k) k = *kp;
   int64_t body_end = end < f->body_end ? end : (start > f->body_end ? start : f->body_end);
   bool amsgrad = vmax != NULL;
+  const lockstep_sqrt exact = LOCKSTEP_SQRT_CORRECTLY_ROUNDED;
   // The usual configurations, spelled with constant flags.
-  if (!amsgrad && f->fma && !f->maximize) {
+  if (!amsgrad && f->fma && !f->maximize && f->sqrt == exact) {
     if (f->decoupled_decay) {
-      S(adam_body)(param, grad, m, v, NULL, k, false, true, false, true, false, start, body_end);
+      S(adam_body)(param, grad, m, v, NULL, k, false, true, false, true, false, exact, start, body_end);
     } else if (f->l2) {
-      S(adam_body)(param, grad, m, v, NULL, k, false, false, true, true, false, start, body_end);
+      S(adam_body)(param, grad, m, v, NULL, k, false, false, true, true, false, exact, start, body_end);
     } else {
-      S(adam_body)(param, grad, m, v, NULL, k, false, false, false, true, false, start, body_end);
+      S(adam_body)(param, grad, m, v, NULL, k, false, false, false, true, false, exact, start, body_end);
     }
   } else if (!amsgrad) {
-    S(adam_body)(param, grad, m, v, NULL, k, f->maximize, f->decoupled_decay, f->l2, f->fma, false, start, body_end);
+    S(adam_body)(param, grad, m, v, NULL, k, f->maximize, f->decoupled_decay, f->l2, f->fma, false, f->sqrt, start,
+                 body_end);
   } else {
-    S(adam_body)(param, grad, m, v, vmax, k, f->maximize, f->decoupled_decay, f->l2, f->fma, true, start, body_end);
+    S(adam_body)(param, grad, m, v, vmax, k, f->maximize, f->decoupled_decay, f->l2, f->fma, true, f->sqrt, start,
+                 body_end);
   }
   for (int64_t i = body_end; i < end; i++) {
     S(adam_element)(param, grad, m, v, vmax, k, f->maximize, f->decoupled_decay, f->l2, f->fma, i,
-                    f->fma && i >= f->epilogue_start, false, amsgrad);
+                    f->fma && i >= f->epilogue_start, false, amsgrad, f->sqrt);
   }
 }
 
@@ -156,34 +160,35 @@ static inline __attribute__((always_inline)) void S(sgd_loop)(
 
 static inline __attribute__((always_inline)) void S(adagrad_element)(
     T *restrict param, const T *restrict grad, T *restrict sum, const S(adagrad_k) k, bool maximize, bool decays,
-    bool fma, int64_t i) {
+    bool fma, lockstep_sqrt sqrt, int64_t i) {
   T theta = param[i], loaded = grad[i], previous = sum[i];
   T g = maximize ? -loaded : loaded;
   if (decays) g = S(fused_multiply_add)(theta, k.weight_decay, g, fma);  // grad.add(param, alpha=wd)
   T new_sum = S(fused_multiply_add)(g, g, previous, fma);               // state_sum.addcmul_(grad, grad, value=1)
-  T std = __builtin_elementwise_sqrt(new_sum) + k.eps;                  // state_sum.sqrt().add_(eps)
+  T std = S(tensor_sqrt)(new_sum, sqrt) + k.eps;                        // state_sum.sqrt().add_(eps)
   sum[i] = new_sum;
   param[i] = theta + k.negative_lr * g / std;                           // param.addcdiv_(grad, std, value=-clr)
 }
 
 static inline __attribute__((always_inline)) void S(adagrad_body)(
     T *restrict param, const T *restrict grad, T *restrict sum, const S(adagrad_k) k, bool maximize, bool decays,
-    bool fma, int64_t start, int64_t end) {
-  for (int64_t i = start; i < end; i++) S(adagrad_element)(param, grad, sum, k, maximize, decays, fma, i);
+    bool fma, lockstep_sqrt sqrt, int64_t start, int64_t end) {
+  for (int64_t i = start; i < end; i++) S(adagrad_element)(param, grad, sum, k, maximize, decays, fma, sqrt, i);
 }
 
 static inline __attribute__((always_inline)) void S(adagrad_loop)(
     T *restrict param, const T *restrict grad, T *restrict sum, const S(adagrad_k) *kp, const lockstep_adagrad_flags *f,
     int64_t start, int64_t end) {
   const S(adagrad_k) k = *kp;
-  if (f->fma && !f->maximize) {
+  const lockstep_sqrt exact = LOCKSTEP_SQRT_CORRECTLY_ROUNDED;
+  if (f->fma && !f->maximize && f->sqrt == exact) {
     if (f->decays) {
-      S(adagrad_body)(param, grad, sum, k, false, true, true, start, end);
+      S(adagrad_body)(param, grad, sum, k, false, true, true, exact, start, end);
     } else {
-      S(adagrad_body)(param, grad, sum, k, false, false, true, start, end);
+      S(adagrad_body)(param, grad, sum, k, false, false, true, exact, start, end);
     }
   } else {
-    S(adagrad_body)(param, grad, sum, k, f->maximize, f->decays, f->fma, start, end);
+    S(adagrad_body)(param, grad, sum, k, f->maximize, f->decays, f->fma, f->sqrt, start, end);
   }
 }
 

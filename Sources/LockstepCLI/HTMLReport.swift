@@ -109,9 +109,10 @@ enum HTMLReport {
         if let result {
             items += [
                 ("optimizer", result.optimizer), ("dtype", result.dtype), ("implementation", result.implementation ?? "—"),
-                ("CPU capability", result.cpuCapability ?? "—"), ("steps", "\(result.steps)"), ("mode", result.mode.rawValue),
-                ("tolerance", "\(result.tolerance)"),
+                ("CPU capability", result.cpuCapability ?? "—"), ("tensor sqrt", result.tensorSqrt ?? "—"),
+                ("steps", "\(result.steps)"), ("mode", result.mode.rawValue), ("tolerance", "\(result.tolerance)"),
             ]
+            if let note = result.sqrtNote { items.append(("sqrt note", note)) }
         } else if let header {
             items += [
                 ("optimizer", header.optimizer), ("dtype", header.dtype.rawValue),

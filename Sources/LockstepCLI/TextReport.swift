@@ -1,5 +1,6 @@
 import Foundation
 import LockstepHarness
+import LockstepOptim
 
 /// The human-readable report of `verify`: one block per fixture on standard output, one
 /// line per invalid fixture on standard error.
@@ -8,7 +9,8 @@ struct TextReport {
     var standardError: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
     func result(_ result: VerificationResult) {
-        let path = [result.implementation, result.cpuCapability].compactMap { $0 }.joined(separator: " ")
+        let sqrt = result.tensorSqrt.flatMap { $0 == TorchSqrt.correctlyRounded.rawValue ? nil : "\($0) sqrt" }
+        let path = [result.implementation, result.cpuCapability, sqrt].compactMap { $0 }.joined(separator: " ")
         standardOutput(
             "\(result.passed ? "PASS" : "FAIL") \(result.fixture): \(result.optimizer) \(result.dtype)"
                 + (path.isEmpty ? "" : " (\(path))")
@@ -22,6 +24,8 @@ struct TextReport {
                     + (tensor.passed ? "" : "  FAIL (\(tensor.failedElements) of \(tensor.comparedElements) elements)"))
         }
         if let failure = result.firstFailureDescription { standardOutput("  " + failure) }
+        // Why a tensor sqrt may not be bit for bit, where it matters: a result that is not exact.
+        if let note = result.sqrtNote, !result.isExact { standardOutput("  note: " + note) }
     }
 
     func error(_ line: String) { standardError("error: " + line) }

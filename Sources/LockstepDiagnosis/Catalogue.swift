@@ -67,10 +67,6 @@ public enum Catalogue {
          .equivalent("Rprop's update has no multiply-add (signs, products, clamps), so fusing changes nothing")),
         (["SparseAdam"], "fma.other-capability",
          .equivalent("torch's sparse path rounds every product on its own (no lerp, addcmul or add with alpha), on every capability")),
-        (["Adadelta"], "fma.other-capability",
-         .indistinguishable(
-            "torch's tensor `sqrt` on these paths is not correctly rounded (MKL), so no golden replays bit for bit; "
-                + "fusing the multiply-adds moves the values by fewer ULPs than that already costs")),
     ]
 
     /// Why `id` survives `optimizer`'s goldens, where the catalogue knows.

@@ -148,7 +148,7 @@ final class Variant<Base: PerParameterOptimizer>: PerParameterOptimizer, Variant
     private func applyAtStep(_ step: Double, _ p: inout ParameterStep<Scalar, State>, _ options: Options) throws {
         var shifted = ParameterStep(
             value: p.value, grad: p.grad, state: p.state, step: step, isFirstStep: p.isFirstStep, shape: p.shape,
-            sparseMask: p.sparseMask, cpuCapability: p.cpuCapability, parallelism: p.parallelism)
+            sparseMask: p.sparseMask, cpuCapability: p.cpuCapability, tensorSqrt: p.tensorSqrt, parallelism: p.parallelism)
         p.state = State()
         defer { p.state = shifted.state }
         try base.apply(&shifted, options: options)
@@ -161,7 +161,7 @@ final class Variant<Base: PerParameterOptimizer>: PerParameterOptimizer, Variant
         let updated = try values.withUnsafeMutableBufferPointer { values in
             var trial = ParameterStep(
                 value: values, grad: p.grad, state: p.state, step: p.step, isFirstStep: p.isFirstStep, shape: p.shape,
-                sparseMask: p.sparseMask, cpuCapability: p.cpuCapability, parallelism: .serial)
+                sparseMask: p.sparseMask, cpuCapability: p.cpuCapability, tensorSqrt: p.tensorSqrt, parallelism: .serial)
             try base.apply(&trial, options: options)
             return trial.state.torchState(parameterShape: p.shape)[key]
         }
@@ -207,7 +207,7 @@ final class Variant<Base: PerParameterOptimizer>: PerParameterOptimizer, Variant
             try penalised.withUnsafeMutableBufferPointer { grad in
                 var step = ParameterStep(
                     value: p.value, grad: UnsafeBufferPointer(grad), state: p.state, step: p.step, isFirstStep: p.isFirstStep,
-                    shape: p.shape, sparseMask: p.sparseMask, cpuCapability: p.cpuCapability, parallelism: p.parallelism)
+                    shape: p.shape, sparseMask: p.sparseMask, cpuCapability: p.cpuCapability, tensorSqrt: p.tensorSqrt, parallelism: p.parallelism)
                 p.state = State()
                 defer { p.state = step.state }
                 try base.apply(&step, options: undecayed)

@@ -18,6 +18,9 @@ public final class FixtureReader: Sendable {
     /// The closure calls torch made, in a closure-mode file that records them instead of an
     /// objective (format extension 12).
     public let evaluations: FixtureEvaluations?
+    /// What the reference's `sqrt` returned on fixed probes (format extension 17); empty in
+    /// a file without them.
+    public let fingerprints: FixtureFingerprints
 
     private let file: HDF5File
     private let learningRates: HDF5Dataset?
@@ -30,7 +33,7 @@ public final class FixtureReader: Sendable {
     public init(path: String) throws {
         self.path = path
         let steps: FixtureCheck.Steps
-        (file, header, parameters, objective, evaluations, steps) = try translatingErrors {
+        (file, header, parameters, objective, evaluations, fingerprints, steps) = try translatingErrors {
             let file = try HDF5File.open(readingAt: path)
             let root = try file.root
             let check = FixtureCheck(file: path)
@@ -39,7 +42,8 @@ public final class FixtureReader: Sendable {
             let steps = try check.steps(root, header: header)
             let evaluations = try check.evaluations(root, header: header, parameters: parameters, steps: steps)
             let objective = try check.objective(root, header: header, evaluations: evaluations)
-            return (file, header, parameters, objective, evaluations, steps)
+            let fingerprints = try check.fingerprints(root)
+            return (file, header, parameters, objective, evaluations, fingerprints, steps)
         }
         (learningRates, hyperparameterSeries, metrics, loss, closureCalls) =
             (steps.lr, steps.hyperparameters, steps.metric, steps.loss, steps.calls)

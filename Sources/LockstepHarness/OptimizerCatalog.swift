@@ -126,7 +126,7 @@ public struct OptimizerCatalog: @unchecked Sendable {
     ///   rejected hyperparameters.
     public func make<Scalar: TensorScalar>(
         _ name: String, groups: [(params: [Parameter<Scalar>], hyperparameters: [String: JSONValue])],
-        cpuCapability: TorchCPUCapability?, parallelism: Parallelism = .serial
+        cpuCapability: TorchCPUCapability?, tensorSqrt: TorchSqrt = .correctlyRounded, parallelism: Parallelism = .serial
     ) throws -> any ReplayableOptimizer<Scalar> {
         guard let entry = entries.last(where: { $0.name == name && $0.scalar == Scalar.self }) else {
             let other = entries.contains { $0.name == name }
@@ -139,6 +139,7 @@ public struct OptimizerCatalog: @unchecked Sendable {
         // `entry.scalar` is `Scalar`, so the builder is one for `Scalar`.
         let optimizer = try (entry.build as! Builder<Scalar>)(groups, cpuCapability)
         optimizer.setParallelism(parallelism)
+        optimizer.setTensorSqrt(tensorSqrt)
         return optimizer
     }
 

@@ -71,11 +71,14 @@ public struct Replay: Sendable {
     private func run<T: TensorScalar & FixtureScalar>(_ reader: FixtureReader, as _: T.Type) throws -> VerificationResult {
         let header = reader.header
         let (session, closureRun) = try drive(reader, through: header.steps, as: T.self)
-        return VerificationResult(
+        let sqrt = SqrtIdentification(reader.fingerprints, dtype: header.dtype)
+        var result = VerificationResult(
             fixture: reader.path, optimizer: header.optimizer, dtype: header.dtype.rawValue,
             implementation: header.reference.implementation, cpuCapability: header.reference.cpuCapability,
             steps: header.steps, mode: teacherForcing ? .teacherForced : .freeRunning, tolerance: tolerance,
             tensors: session.scheduleComparisons + (closureRun?.comparisons ?? []) + session.comparisons.flatMap { $0 })
+        (result.tensorSqrt, result.sqrtNote) = (sqrt.implementation.rawValue, sqrt.note)
+        return result
     }
 
     /// Replays steps 1 through `lastStep`, comparing each.
@@ -85,7 +88,8 @@ public struct Replay: Sendable {
         let header = reader.header
         try checkImplementation(header)
         var session = try ReplaySession<T>(
-            reader: reader, optimizers: optimizers, cpuCapability: try cpuCapability(header), parallelism: parallelism,
+            reader: reader, optimizers: optimizers, cpuCapability: try cpuCapability(header),
+            tensorSqrt: SqrtIdentification(reader.fingerprints, dtype: header.dtype).implementation, parallelism: parallelism,
             tolerance: tolerance)
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         try session.loadInitialState()

@@ -28,8 +28,8 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     private var header: FixtureHeader { reader.header }
 
     init(
-        reader: FixtureReader, optimizers: OptimizerCatalog, cpuCapability: TorchCPUCapability?, parallelism: Parallelism,
-        tolerance: Tolerance
+        reader: FixtureReader, optimizers: OptimizerCatalog, cpuCapability: TorchCPUCapability?, tensorSqrt: TorchSqrt,
+        parallelism: Parallelism, tolerance: Tolerance
     ) throws {
         self.reader = reader
         self.tolerance = tolerance
@@ -45,7 +45,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         optimizer = try optimizers.make(
             header.optimizer,
             groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
-            cpuCapability: cpuCapability, parallelism: parallelism)
+            cpuCapability: cpuCapability, tensorSqrt: tensorSqrt, parallelism: parallelism)
         for (position, (index, _)) in initial.enumerated() { optimizerGroup[index] = position }
         scheduler = try Self.makeScheduler(header.scheduler, on: optimizer)
         if scheduler != nil {

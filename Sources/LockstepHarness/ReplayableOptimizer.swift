@@ -21,6 +21,8 @@ public protocol ReplayableOptimizer<Scalar>: SchedulableOptimizer {
     func stateKeys(group index: Int) -> [String]
     /// Splits the element loops across threads (`Optimizer.parallelism`).
     func setParallelism(_ parallelism: Parallelism)
+    /// Reproduces the reference's tensor `sqrt` (`Optimizer.tensorSqrt`).
+    func setTensorSqrt(_ sqrt: TorchSqrt)
 }
 
 
@@ -50,6 +52,7 @@ final class Adapter<O: Optimizer>: ReplayableOptimizer {
     }
 
     func setParallelism(_ parallelism: Parallelism) { optimizer.parallelism = parallelism }
+    func setTensorSqrt(_ sqrt: TorchSqrt) { optimizer.tensorSqrt = sqrt }
 
     static func options(
         _ hyperparameters: [String: JSONValue], _ ignoringUnknownKeys: Bool = false,

@@ -29,6 +29,17 @@ bool lockstep_kernel_isa_supported(lockstep_isa isa);
 /// Runs the kernels with `isa` from now on; false (and no change) if the CPU lacks it.
 bool lockstep_set_kernel_isa(lockstep_isa isa);
 
+// MARK: torch's tensor sqrt
+
+/// How the reference host's torch computed a float32 tensor `sqrt` (Swift's `TorchSqrt`).
+typedef enum {
+  LOCKSTEP_SQRT_CORRECTLY_ROUNDED = 0,  // IEEE 754 `sqrt`
+  LOCKSTEP_SQRT_MKL_ZEN4 = 1,           // MKL's generic `vsSqrt`, seeded by AMD Zen 4's `rsqrtps`
+} lockstep_sqrt;
+
+/// torch's float32 tensor `sqrt` of `x` as `implementation` computes it.
+float lockstep_torch_sqrtf(lockstep_sqrt implementation, float x);
+
 // MARK: Adam and AdamW
 
 typedef struct {
@@ -39,6 +50,8 @@ typedef struct {
 } lockstep_adam_coefficients_f64;
 typedef struct {
   bool maximize, decoupled_decay, l2, fma;
+  /// The float32 `exp_avg_sq.sqrt()` of the for-loop path (the fused kernel's is correctly rounded).
+  lockstep_sqrt sqrt;
   /// The fused kernel's regions (positions in the whole tensor): SIMD body below
   /// `body_end`, scalar epilogue from `epilogue_start` (both the count on the for-loop path).
   int64_t body_end, epilogue_start;
@@ -82,6 +95,8 @@ typedef struct {
 } lockstep_adagrad_coefficients_f64;
 typedef struct {
   bool maximize, decays, fma;
+  /// The float32 `state_sum.sqrt()`.
+  lockstep_sqrt sqrt;
 } lockstep_adagrad_flags;
 
 /// Elements [start, end) of one Adagrad step.

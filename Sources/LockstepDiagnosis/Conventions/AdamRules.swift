@@ -48,6 +48,8 @@ final class AdamRules<Scalar: TensorScalar>: PerParameterOptimizer {
         let decoupled = o.weightDecay != 0 && o.decoupledWeightDecay
         let l2 = o.weightDecay != 0 && !o.decoupledWeightDecay
         let amsgrad = p.state.maxExpAvgSq != nil
+        // The fused kernel's `sqrt` is correctly rounded; the for-loop path's is torch's tensor `sqrt`.
+        let root = fused ? TorchSqrt.correctlyRounded : p.tensorSqrt
         for i in 0..<count {
             let (simd, epilogue) = (i < bodyEnd, i >= bodyEnd && fma && i >= epilogueStart)
             var g = o.maximize ? -p.grad[i] : p.grad[i]
@@ -71,8 +73,8 @@ final class AdamRules<Scalar: TensorScalar>: PerParameterOptimizer {
             }
             let denom: Scalar
             switch rule {
-            case .epsInsideSqrt: denom = (second / k.biasCorrection2 + k.eps).squareRoot()
-            case .none, .float32Coefficients: denom = second.squareRoot() / k.biasCorrection2Sqrt + k.eps
+            case .epsInsideSqrt: denom = root(second / k.biasCorrection2 + k.eps)
+            case .none, .float32Coefficients: denom = root(second) / k.biasCorrection2Sqrt + k.eps
             }
             p.value[i] = theta + k.negativeStepSize * m / denom                    // param.addcdiv_(m, denom, value=-step_size)
         }

@@ -48,7 +48,7 @@ final class TensorFlowRMSprop<Scalar: TensorScalar>: PerParameterOptimizer {
                 p.state.gradAvg?[i] = gradAvg
                 d = TorchOps.fusedMultiplyAdd(-gradAvg, gradAvg, d, fma)
             }
-            let increment = lr * g / (d + eps).squareRoot()                          // lr·g / √(d + ε)
+            let increment = lr * g / p.sqrt(d + eps)                                 // lr·g / √(d + ε)
             if o.momentum > 0, let buffer = p.state.momentumBuffer?[i] {
                 let b = buffer * momentum + increment                                  // μ·m + increment
                 p.state.momentumBuffer?[i] = b
@@ -103,7 +103,7 @@ final class TensorFlowAdagrad<Scalar: TensorScalar>: PerParameterOptimizer {
             let g = p.gradient(at: i, maximize: o.maximize, weightDecay: o.weightDecay)
             let sum = TorchOps.fusedMultiplyAdd(g, g, p.state.sum[i], p.fma)         // state_sum.addcmul_(grad, grad)
             p.state.sum[i] = sum
-            p.value[i] = p.value[i] + negativeLR * g / (sum + eps).squareRoot()     // θ − clr·g / √(s + ε)
+            p.value[i] = p.value[i] + negativeLR * g / p.sqrt(sum + eps)            // θ − clr·g / √(s + ε)
         }
     }
 }

@@ -43,7 +43,7 @@ final class KerasAdam<Scalar: TensorScalar>: PerParameterOptimizer {
             let v = TorchOps.fusedMultiplyAdd(g * g - p.state.expAvgSq[i], c2, p.state.expAvgSq[i], p.fma)
             p.state.expAvg[i] = m
             p.state.expAvgSq[i] = v
-            p.value[i] = theta - (m * a) / (v.squareRoot() + eps)                  // p.sub_(m.mul(α).div(√v + ε))
+            p.value[i] = theta - (m * a) / (p.sqrt(v) + eps)                       // p.sub_(m.mul(α).div(√v + ε))
         }
     }
 }

@@ -86,6 +86,13 @@ extension Optimizer {
         set { storage.cpuCapability = newValue }
     }
 
+    /// torch's tensor `sqrt` reproduced: correctly rounded by default; a replay sets the one
+    /// its fixture's fingerprint names.
+    public var tensorSqrt: TorchSqrt {
+        get { storage.tensorSqrt }
+        set { storage.tensorSqrt = newValue }
+    }
+
     /// How each tensor's element loop may be split across threads; results are the same bits.
     public var parallelism: Parallelism {
         get { storage.parallelism }

@@ -13,13 +13,15 @@ public struct ParamGroup<Options: OptimizerOptions, Scalar: TensorScalar>: @unch
 
 /// What every optimizer stores: its defaults, its param groups and the state of each
 /// parameter, keyed by the parameter's identity (torch's `defaults`, `param_groups` and
-/// `state`), and how its kernels compute (CPU capability, parallelism).
+/// `state`), and how its kernels compute (CPU capability, tensor `sqrt`, parallelism).
 public struct OptimizerStorage<Options: OptimizerOptions, State: ParameterState>: @unchecked Sendable {
     public typealias Scalar = State.Scalar
     /// The hyperparameters a group takes where it does not name its own (torch's `defaults`).
     public let defaults: Options
     /// The CPU capability whose kernels are reproduced.
     public var cpuCapability: TorchCPUCapability
+    /// The tensor `sqrt` reproduced.
+    public var tensorSqrt: TorchSqrt = .correctlyRounded
     /// How each tensor's element loop is split across threads.
     public var parallelism: Parallelism
     /// The param groups, in order. Change them through the optimizer's API.

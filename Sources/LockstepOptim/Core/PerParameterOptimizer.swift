@@ -65,6 +65,8 @@ public struct ParameterStep<Scalar: TensorScalar, State> {
     public let sparseMask: [Bool]?
     /// The CPU capability whose kernels are reproduced.
     public let cpuCapability: TorchCPUCapability
+    /// torch's tensor `sqrt` reproduced: call ``sqrt(_:)``.
+    public let tensorSqrt: TorchSqrt
     /// How the element loop may be split across threads.
     public let parallelism: Parallelism
 
@@ -73,10 +75,12 @@ public struct ParameterStep<Scalar: TensorScalar, State> {
     /// or another step count (a catalogue variant, a test of the element math) builds its own.
     public init(
         value: UnsafeMutableBufferPointer<Scalar>, grad: UnsafeBufferPointer<Scalar>, state: State, step: Double,
-        isFirstStep: Bool, shape: [Int], sparseMask: [Bool]?, cpuCapability: TorchCPUCapability, parallelism: Parallelism
+        isFirstStep: Bool, shape: [Int], sparseMask: [Bool]?, cpuCapability: TorchCPUCapability,
+        tensorSqrt: TorchSqrt = .correctlyRounded, parallelism: Parallelism
     ) {
         (self.value, self.grad, self.state, self.step, self.isFirstStep) = (value, grad, state, step, isFirstStep)
         (self.shape, self.sparseMask, self.cpuCapability, self.parallelism) = (shape, sparseMask, cpuCapability, parallelism)
+        self.tensorSqrt = tensorSqrt
     }
 
     /// The number of elements.
@@ -86,6 +90,12 @@ public struct ParameterStep<Scalar: TensorScalar, State> {
     /// Whether torch's kernels fuse their multiply-adds (not on `DEFAULT`): pass it to
     /// ``TorchOps``.
     public var fma: Bool { cpuCapability.hasFMA }
+
+    /// torch's tensor `sqrt` of one element (`t.sqrt()`, `sqrt_()`, `torch._foreach_sqrt`),
+    /// as the reference host computed it (``TorchSqrt``). Python's `math.sqrt` of a float is
+    /// `squareRoot()`.
+    @inline(__always)
+    public func sqrt(_ x: Scalar) -> Scalar { tensorSqrt(x) }
 
     /// Element `i` of the gradient as most of torch's `_single_tensor_<name>` loops begin:
     /// `grad = -grad if maximize`, then `grad = grad.add(param, alpha=weight_decay)` where
@@ -139,16 +149,18 @@ extension PerParameterOptimizer {
         try prepare(group, updating: updating)
         // Read once per group: in this generic code, every read of the storage costs
         // metadata lookups, which a small tensor's step would notice.
-        let (counter, cpuCapability, parallelism) = (State.stepCounter, cpuCapability, parallelism)
+        let (counter, cpuCapability, tensorSqrt, parallelism) = (State.stepCounter, cpuCapability, tensorSqrt, parallelism)
         for parameter in updating {
-            try step(parameter, group.options, counter: counter, cpuCapability: cpuCapability, parallelism: parallelism)
+            try step(
+                parameter, group.options, counter: counter, cpuCapability: cpuCapability, tensorSqrt: tensorSqrt,
+                parallelism: parallelism)
         }
     }
 
     @inline(__always)
     private func step(
         _ parameter: Parameter<Scalar>, _ options: Options, counter: StepCounter.Entry<State>?,
-        cpuCapability: TorchCPUCapability, parallelism: Parallelism
+        cpuCapability: TorchCPUCapability, tensorSqrt: TorchSqrt, parallelism: Parallelism
     ) throws {
         guard let grad = parameter.grad else { return }
         // The state is taken out of the optimizer while the step runs: its arrays have one
@@ -166,7 +178,8 @@ extension PerParameterOptimizer {
             try parameter.value.withUnsafeMutableBufferPointer { value in
                 var context = ParameterStep(
                     value: value, grad: grad, state: state, step: step, isFirstStep: isFirstStep, shape: parameter.shape,
-                    sparseMask: parameter.sparseGradMask, cpuCapability: cpuCapability, parallelism: parallelism)
+                    sparseMask: parameter.sparseGradMask, cpuCapability: cpuCapability, tensorSqrt: tensorSqrt,
+                    parallelism: parallelism)
                 state = State()  // the context holds the only reference while `apply` runs
                 defer { state = context.state }
                 try apply(&context, options: options)

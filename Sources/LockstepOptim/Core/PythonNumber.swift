@@ -67,8 +67,8 @@ enum PythonNumber<Scalar: TensorScalar>: Sendable, Equatable {
         }
     }
 
-    /// `tensor.sqrt()`.
-    var squareRoot: Self { .tensor(scalar.squareRoot()) }
+    /// `tensor.sqrt()`, as `sqrt` computes it.
+    func squareRoot(_ sqrt: TorchSqrt) -> Self { .tensor(sqrt(scalar)) }
 }
 
 extension PythonNumber: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {

@@ -26,9 +26,8 @@ import Foundation
 /// `θ ← θ − η(g + wθ + λθ)` (two or three `add` with `alpha`, then `addcmul` with the float32
 /// tensor `η`), `ā ← ā + (θ − ā)·μ` always (one FMA, even when `μ = 1`), and the new `η` in
 /// float32 tensor ops: `(float32(λγ)·t + 1)^α`, its reciprocal, times `float32(γ)`
-/// (`pow` of a 0-dim tensor is glibc's `powf`; for `α = 0.5` torch takes its vectorised
-/// `sqrt`, which is not correctly rounded: `η` is then 1 float32 ULP off at some steps).
-/// Otherwise bit-exact in float32 and float64 on the bundled goldens.
+/// (`pow` of a 0-dim tensor is glibc's `powf`; for `α = 0.5` torch takes its tensor `sqrt`,
+/// ``TorchSqrt``). Bit-exact in float32 and float64 on the bundled goldens.
 ///
 /// `differentiable = true` computes as the for-loop path: `_single_tensor_asgd` has no
 /// branch of its own for it (checked bit for bit against the optim_db goldens).
@@ -126,7 +125,7 @@ public final class ASGD<Scalar: TensorScalar>: PerParameterOptimizer {
             p.value[i] = x
         }
         if multiTensor {
-            p.state.eta = Self.float32Eta(o, step: p.step)
+            p.state.eta = Self.float32Eta(o, step: p.step, sqrt: p.tensorSqrt)
         } else {
             p.state.eta = Double(Float(o.lr / Foundation.pow(1 + o.lambd * o.lr * p.step, o.alpha)))
         }
@@ -136,9 +135,9 @@ public final class ASGD<Scalar: TensorScalar>: PerParameterOptimizer {
     /// `_multi_tensor_asgd`'s `lr / ((1 + lambd * lr * step) ** alpha)` with `step` a float32
     /// tensor: every operation is a float32 tensor op, and `float / tensor` is
     /// `tensor.reciprocal() * float`.
-    static func float32Eta(_ o: Options, step: Double) -> Double {
+    static func float32Eta(_ o: Options, step: Double, sqrt: TorchSqrt) -> Double {
         let base = Float(o.lambd * o.lr) * Float(step) + 1
-        let power = o.alpha == 0.5 ? base.squareRoot() : Foundation.pow(base, Float(o.alpha))  // pow(tensor, 0.5) is torch's sqrt
+        let power = o.alpha == 0.5 ? sqrt(base) : Foundation.pow(base, Float(o.alpha))  // pow(tensor, 0.5) is torch's sqrt
         return Double((1 / power) * Float(o.lr))
     }
 }

@@ -148,7 +148,8 @@ public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
         let decay = o.fused == true ? TorchOps.fusedMultiplyAdd(step - 1, o.lrDecay, 1, fma) : 1 + (step - 1) * o.lrDecay
         let k = Coefficients(
             negativeLR: Scalar(-(o.lr / decay)), weightDecay: Scalar(o.weightDecay), eps: Scalar(o.eps),
-            maximize: o.maximize, decays: o.weightDecay != 0, fma: fma)
+            maximize: o.maximize, decays: o.weightDecay != 0, fma: fma,
+            sqrt: o.fused == true ? .correctlyRounded : p.tensorSqrt)  // the fused kernel's `sqrt` is correctly rounded
         guard let pointers = p.elementPointers else { return }
         let (count, parallelism) = (p.count, p.parallelism)
         p.state.sum.withUnsafeMutableBufferPointer { sum in
@@ -161,6 +162,8 @@ public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
     struct Coefficients {
         let negativeLR, weightDecay, eps: Scalar
         let maximize, decays, fma: Bool
+        /// `√s`: torch's tensor `sqrt` on the for-loop and foreach paths.
+        let sqrt: TorchSqrt
     }
 
     /// The element loop of one parameter and its `sum`.
@@ -188,7 +191,7 @@ public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
         @inline(__always)
         func loop(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            var flags = lockstep_adagrad_flags(maximize: k.maximize, decays: k.decays, fma: k.fma)
+            var flags = lockstep_adagrad_flags(maximize: k.maximize, decays: k.decays, fma: k.fma, sqrt: k.sqrt.kernelValue)
             let (start, end) = (Int64(range.lowerBound), Int64(range.upperBound))
             if Scalar.self == Float.self {
                 var c = lockstep_adagrad_coefficients_f32(

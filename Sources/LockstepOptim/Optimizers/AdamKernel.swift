@@ -57,8 +57,10 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
         let (count, capability, parallelism) = (p.count, p.cpuCapability, p.parallelism)
         let fused = o.fused == true
         let k = o.differentiable
-            ? Coefficients(differentiable: o, step: p.step) : Coefficients(o, step: p.step, pythonPow: !fused)
-        let f = Flags(o, fma: capability.hasFMA)
+            ? Coefficients(differentiable: o, step: p.step, sqrt: p.tensorSqrt)
+            : Coefficients(o, step: p.step, pythonPow: !fused)
+        // The fused kernel's `sqrt` is correctly rounded; the other paths take torch's tensor `sqrt`.
+        let f = Flags(o, fma: capability.hasFMA, sqrt: fused ? .correctlyRounded : p.tensorSqrt)
         var (bodyEnd, epilogueStart) = (count, count)
         if fused {
             bodyEnd = count - count % capability.vectorWidth(for: Scalar.self)
@@ -116,16 +118,15 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
         /// The element loop then computes `denom = √v / D + E` and `θ + m / denom`
         /// (`param.addcdiv_(exp_avg, denom)`, value 1), with `D` and `E` widened exactly to
         /// `Scalar` (a 0-dim tensor does not promote a float64 parameter). `√bc₂` is a float32
-        /// tensor `sqrt`, which torch takes from MKL (1 ULP off for about 17 % of inputs); it
-        /// is taken correctly rounded here, so this path is within tolerance, not bit-exact,
-        /// in float64 too.
-        init(differentiable o: Adam<Scalar>.Options, step: Double) {
+        /// tensor `sqrt`, which torch takes from MKL (1 ULP off for about 15 % of inputs): it
+        /// is `sqrt`'s, so this path is bit-exact in float64 too where the fingerprint is known.
+        init(differentiable o: Adam<Scalar>.Options, step: Double, sqrt: TorchSqrt) {
             let (lr, wd) = (o.lr, o.weightDecay)
             let t = Float(step)
             let biasCorrection1 = 1 - Foundation.pow(Float(o.betas.beta1), t)  // std::pow(float, float) on the 0-dim tensors
             let biasCorrection2 = 1 - Foundation.pow(Float(o.betas.beta2), t)
             let stepSizeNegative = -((1 / biasCorrection1) * Float(lr))
-            let divisor = biasCorrection2.squareRoot() * stepSizeNegative
+            let divisor = sqrt(biasCorrection2) * stepSizeNegative
             let epsTerm = (1 / stepSizeNegative) * Float(o.eps)
             decay = Scalar(1 - lr * wd)
             l2 = Scalar(wd)
@@ -147,6 +148,8 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
         let l2: Bool
         /// Whether torch's kernels were built with FMA (not for `DEFAULT`).
         let fma: Bool
+        /// `√v̂`: correctly rounded in the fused kernel, torch's tensor `sqrt` elsewhere.
+        let sqrt: TorchSqrt
     }
 
     @_specialize(where Scalar == Float)
@@ -169,8 +172,8 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
     func loop(_ range: Range<Int>) {
         guard !range.isEmpty else { return }
         var flags = lockstep_adam_flags(
-            maximize: f.maximize, decoupled_decay: f.decoupledDecay, l2: f.l2, fma: f.fma, body_end: Int64(bodyEnd),
-            epilogue_start: Int64(epilogueStart))
+            maximize: f.maximize, decoupled_decay: f.decoupledDecay, l2: f.l2, fma: f.fma, sqrt: f.sqrt.kernelValue,
+            body_end: Int64(bodyEnd), epilogue_start: Int64(epilogueStart))
         let (start, end) = (Int64(range.lowerBound), Int64(range.upperBound))
         if Scalar.self == Float.self {
             var c = lockstep_adam_coefficients_f32(
@@ -191,9 +194,9 @@ struct AdamKernel<Scalar: TensorScalar>: ElementKernel {
 }
 
 extension AdamKernel.Flags {
-    init(_ o: Adam<Scalar>.Options, fma: Bool) {
+    init(_ o: Adam<Scalar>.Options, fma: Bool, sqrt: TorchSqrt) {
         self.init(
             maximize: o.maximize, decoupledDecay: o.weightDecay != 0 && o.decoupledWeightDecay,
-            l2: o.weightDecay != 0 && !o.decoupledWeightDecay, fma: fma)
+            l2: o.weightDecay != 0 && !o.decoupledWeightDecay, fma: fma, sqrt: sqrt)
     }
 }

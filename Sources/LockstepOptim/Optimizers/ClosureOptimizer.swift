@@ -281,7 +281,7 @@ extension ClosureOptimizer {
                 let result = try StrongWolfe.search(
                     evaluate: { try flat.directionalEvaluate(closure, x: xInit, t: $0, d: direction) },
                     t: step, d: direction, f: iterate.loss, g: iterate.flatGrad, gtd: .tensor(gtd), c1: c1, c2: c2,
-                    toleranceChange: toleranceChange, maxLS: maxEval - currentEvals)
+                    toleranceChange: toleranceChange, maxLS: maxEval - currentEvals, sqrt: tensorSqrt)
                 (iterate.loss, iterate.flatGrad, iterate.t, lineSearchEvals) = (result.loss, result.flatGrad, result.t, result.evaluations)
                 flat.addGrad(result.t, direction)
                 optimal = absMax(iterate.flatGrad) <= Scalar(o.toleranceGrad)

@@ -99,7 +99,7 @@ public final class HFAdamW<Scalar: TensorScalar>: PerParameterOptimizer {
             var v = p.state.expAvgSq[i] * b2                                   // exp_avg_sq.mul_(beta2)
             v = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v, fma)           //   .addcmul_(grad, grad, value=1 - beta2)
             (p.state.expAvg[i], p.state.expAvgSq[i]) = (m, v)
-            let denom = v.squareRoot() + eps                                   // exp_avg_sq.sqrt().add_(eps)
+            let denom = p.sqrt(v) + eps                                    // exp_avg_sq.sqrt().add_(eps)
             var theta = p.value[i] + negStepSize * m / denom                   // p.addcdiv_(exp_avg, denom, value=-step_size)
             if let decay {
                 theta = TorchOps.fusedMultiplyAdd(theta, decay, theta, fma)    // p.add_(p, alpha=-lr * weight_decay)

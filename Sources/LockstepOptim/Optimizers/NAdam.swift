@@ -148,8 +148,8 @@ public final class NAdam<Scalar: TensorScalar>: PerParameterOptimizer {
             let v = p.state.expAvgSq[i] * b2                                                 // exp_avg_sq.mul_(beta2)
             p.state.expAvgSq[i] = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, v, fma)       //   .addcmul_(grad, grad, value=1 - beta2)
             let denom = multiTensor
-                ? p.state.expAvgSq[i].squareRoot() / biasCorrection2Divisor + eps           // foreach: sqrt(v) / bc2 ** 0.5 + eps
-                : (p.state.expAvgSq[i] / biasCorrection2Divisor).squareRoot() + eps         // exp_avg_sq.div(bc2).sqrt().add_(eps)
+                ? p.sqrt(p.state.expAvgSq[i]) / biasCorrection2Divisor + eps             // foreach: sqrt(v) / bc2 ** 0.5 + eps
+                : p.sqrt(p.state.expAvgSq[i] / biasCorrection2Divisor) + eps           // exp_avg_sq.div(bc2).sqrt().add_(eps)
             // param.addcdiv_(grad, denom, value=...), and differentiable: param.addcdiv_(grad * step, denom)
             p.value[i] = p.value[i] + gradStep * g / denom
             // param.addcdiv_(exp_avg, denom, value=...), and differentiable: param.addcdiv_(exp_avg * step, denom)

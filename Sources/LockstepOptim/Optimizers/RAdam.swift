@@ -143,14 +143,14 @@ public final class RAdam<Scalar: TensorScalar>: PerParameterOptimizer {
             let v = TorchOps.fusedMultiplyAdd(oneMinusB2 * g, g, p.state.expAvgSq[i] * b2, fma)  // mul_(beta2).addcmul_(g, g, 1 - beta2)
             p.state.expAvgSq[i] = v
             if multiTensor {
-                let buffer = 1 / ((v.squareRoot() + eps) / rectStepSize) + unrectStepSize     // sqrt, add_ eps, div_, reciprocal_, add_
+                let buffer = 1 / ((p.sqrt(v) + eps) / rectStepSize) + unrectStepSize     // sqrt, add_ eps, div_, reciprocal_, add_
                 p.value[i] = TorchOps.fusedMultiplyAdd(m, buffer, p.value[i], fma)            // addcmul_(params, exp_avgs, buffer)
                 continue
             }
             let corrected = m / biasCorrection1                                               // exp_avg / bias_correction1
             var update = corrected * learningRate                                            // ... * lr
             if k.rect != nil {
-                let adaptive = 1 / (v.squareRoot() + eps) * biasCorrection2Sqrt               // bc2 ** 0.5 / (sqrt(v) + eps)
+                let adaptive = 1 / (p.sqrt(v) + eps) * biasCorrection2Sqrt               // bc2 ** 0.5 / (sqrt(v) + eps)
                 update = update * adaptive * rect                                             // ... * adaptive_lr * rect
             }
             p.value[i] = p.value[i] - update                                                  // param.add_(update, alpha=-1.0)

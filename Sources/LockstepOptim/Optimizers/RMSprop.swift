@@ -124,9 +124,9 @@ public final class RMSprop<Scalar: TensorScalar>: PerParameterOptimizer {
             if o.centered, var gradAvg = p.state.gradAvg?[i] {
                 gradAvg = TorchOps.lerp(gradAvg, g, oneMinusAlpha, fused: fma)                 // grad_avg.lerp_(grad, 1 - alpha)
                 p.state.gradAvg?[i] = gradAvg
-                avg = TorchOps.fusedMultiplyAdd(-gradAvg, gradAvg, p.state.squareAvg[i], fma).squareRoot()  // addcmul(.., value=-1).sqrt_()
+                avg = p.sqrt(TorchOps.fusedMultiplyAdd(-gradAvg, gradAvg, p.state.squareAvg[i], fma))  // addcmul(.., value=-1).sqrt_()
             } else {
-                avg = p.state.squareAvg[i].squareRoot()                                       // square_avg.sqrt()
+                avg = p.sqrt(p.state.squareAvg[i])                                           // square_avg.sqrt()
             }
             avg = avg + eps                                                                   // avg.add_(eps)
             if o.momentum > 0, let buffer = p.state.momentumBuffer?[i] {

@@ -98,7 +98,7 @@ public final class SparseAdam<Scalar: TensorScalar>: PerParameterOptimizer {
             let expAvgSqUpdate = (g * g - v) * c2                       // grad_values.pow(2).sub_(old).mul_(1 - beta2)
             p.state.expAvgSq[i] = v + expAvgSqUpdate                    // exp_avg_sq.add_(make_sparse(...))
             let numer = expAvgUpdate + m                                // exp_avg_update_values.add_(old_exp_avg_values)
-            let denom = (expAvgSqUpdate + v).squareRoot() + eps         // .add_(old).sqrt_().add_(eps)
+            let denom = p.sqrt(expAvgSqUpdate + v) + eps          // .add_(old).sqrt_().add_(eps)
             p.value[i] = p.value[i] + negativeStepSize * (numer / denom)  // param.add_(make_sparse(-step_size * numer.div_(denom)))
         }
     }

@@ -35,14 +35,14 @@ enum StrongWolfe {
     static func cubicInterpolate<Scalar>(
         _ x1: PythonNumber<Scalar>, _ f1: Double, _ g1: PythonNumber<Scalar>,
         _ x2: PythonNumber<Scalar>, _ f2: Double, _ g2: PythonNumber<Scalar>,
-        bounds: (PythonNumber<Scalar>, PythonNumber<Scalar>)? = nil
+        bounds: (PythonNumber<Scalar>, PythonNumber<Scalar>)? = nil, sqrt: TorchSqrt
     ) -> PythonNumber<Scalar> {
         let (xminBound, xmaxBound) = bounds ?? (x1 <= x2 ? (x1, x2) : (x2, x1))
         // d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
         let d1 = g1 + g2 - PythonNumber.float(3 * (f1 - f2)) / (x1 - x2)
         let d2Square = d1 * d1 - g1 * g2                    // d1**2 is d1 * d1 in torch
         guard d2Square >= 0 else { return (xminBound + xmaxBound) / 2.0 }
-        let d2 = d2Square.squareRoot
+        let d2 = d2Square.squareRoot(sqrt)                  // a 0-dim tensor's sqrt: torch's tensor sqrt
         let minPos = x1 <= x2
             ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
             : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
@@ -57,7 +57,7 @@ enum StrongWolfe {
     static func search<Scalar: TensorScalar>(
         evaluate: (PythonNumber<Scalar>) throws -> (loss: Double, flatGrad: [Scalar]),
         t initialT: PythonNumber<Scalar>, d: [Scalar], f: Double, g: [Scalar], gtd: PythonNumber<Scalar>,
-        c1: Double = 1e-4, c2: Double = 0.9, toleranceChange: Double = 1e-9, maxLS: Int = 25
+        c1: Double = 1e-4, c2: Double = 0.9, toleranceChange: Double = 1e-9, maxLS: Int = 25, sqrt: TorchSqrt
     ) throws -> Result<Scalar> {
         typealias Number = PythonNumber<Scalar>
         let dNorm = Number.tensor(d.reduce(Scalar(0)) { TorchOps.maximum($0, Swift.abs($1)) })  // d.abs().max()
@@ -93,7 +93,7 @@ enum StrongWolfe {
             let minStep = t + 0.01 * (t - tPrev)
             let maxStep = t * 10
             let previous = t
-            t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, bounds: (minStep, maxStep))
+            t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, bounds: (minStep, maxStep), sqrt: sqrt)
             // Next step.
             (tPrev, fPrev, gPrev, gtdPrev) = (previous, fNew, gNew, gtdNew)
             (fNew, gNew) = try evaluate(t)
@@ -116,7 +116,8 @@ enum StrongWolfe {
             // The bracket is too small.
             if (bracket[1] - bracket[0]).magnitude * dNorm < Number.float(toleranceChange) { break }
 
-            t = cubicInterpolate(bracket[0], bracketF[0], bracketGtd[0], bracket[1], bracketF[1], bracketGtd[1])
+            t = cubicInterpolate(
+                bracket[0], bracketF[0], bracketGtd[0], bracket[1], bracketF[1], bracketGtd[1], sqrt: sqrt)
 
             // Too close to an end of the bracket: after insufficient progress, or at or past
             // an end, move 10% of the bracket away from the nearest end.

@@ -71,7 +71,7 @@ struct DifferentiableTests {
     @Test func adamCoefficientsAreFloat32() {
         var options = Adam<Double>.Options(lr: 1e-3)
         options.differentiable = true
-        let k = AdamKernel<Double>.Coefficients(differentiable: options, step: 1)
+        let k = AdamKernel<Double>.Coefficients(differentiable: options, step: 1, sqrt: .correctlyRounded)
         let bc1 = 1 - Float(0.9), bc2 = 1 - Float(0.999)
         let stepSize = (1 / bc1) * Float(1e-3)
         #expect(k.biasCorrection2Sqrt == Double(bc2.squareRoot() * -stepSize))

@@ -157,6 +157,8 @@ class FixtureWriter:
         self.closure_steps = 0  # steps whose loss and closure calls are recorded
         self.evaluations = 0  # closure calls recorded
         self.objective: Objective | None = None
+        # /fingerprints/<name> (extension 17): [2, n], a probe and the reference's results.
+        self.fingerprints: dict[str, np.ndarray] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, spool_name = tempfile.mkstemp(prefix=f".{self.path.name}.spool", suffix=".h5", dir=self.path.parent)
         os.close(fd)
@@ -381,6 +383,10 @@ class FixtureWriter:
             if self.evaluations:
                 evaluations = file.create_group("evaluations")
                 _write_step_dataset(evaluations, "loss", self._scalar("evaluations/loss", np.float64).all(self.evaluations), "<f8")
+        if self.fingerprints:
+            fingerprints = file.create_group("fingerprints")
+            for name, data in self.fingerprints.items():
+                _write_dataset(fingerprints, name, data, data.dtype.newbyteorder("<"))
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch.optim import Optimizer
 
+from .fingerprints import sqrt_fingerprints
 from .fixture import SCHEDULED_KEYS, FixtureError, FixtureWriter, Header, Objective
 from .provenance import reference_info
 from .values import gradient, hyperparameters, json_value, state_value, to_numpy
@@ -289,6 +290,7 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
                         scheduler=self._scheduler_spec, **self._header)
         writer = self._writer = FixtureWriter(self.path, header, compress=self._compress)
         writer.objective = self._objective
+        writer.fingerprints = sqrt_fingerprints()
         return writer
 
     def _join_groups(self, opt: Optimizer, writer: FixtureWriter) -> None:
