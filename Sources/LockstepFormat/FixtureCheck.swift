@@ -100,8 +100,40 @@ struct FixtureCheck {
                 }
                 addedAt = step
             }
-            return .init(params: params, hyperparameters: object, addedAtStep: addedAt)
+            let tensors = try tensorHyperparameters(object.removeValue(forKey: FixtureHeader.ParamGroup.tensorHyperparametersKey),
+                                                    of: object, place: place)
+            return .init(params: params, hyperparameters: object, addedAtStep: addedAt, tensorHyperparameters: tensors)
         }
+    }
+
+    /// Extension 16: a group's `"tensor_hyperparameters"`, a non-empty object from each
+    /// hyperparameter that is a 0-dim tensor to its dtype; the group holds the value as a
+    /// number of that dtype.
+    func tensorHyperparameters(
+        _ value: JSONValue?, of group: [String: JSONValue], place: String
+    ) throws -> [String: FixtureHeader.DType] {
+        guard let value else { return [:] }
+        let key = FixtureHeader.ParamGroup.tensorHyperparametersKey
+        guard let object = value.objectValue, !object.isEmpty else {
+            throw error("/", "\(place): \"\(key)\" must be a non-empty JSON object from a hyperparameter to \"float32\" or \"float64\"")
+        }
+        var out: [String: FixtureHeader.DType] = [:]
+        for (name, dtypeValue) in object.sorted(by: { $0.key < $1.key }) {
+            guard let text = dtypeValue.stringValue, let dtype = FixtureHeader.DType(rawValue: text) else {
+                throw error("/", "\(place): \"\(key)\" gives '\(name)' the dtype \(dtypeValue), expected \"float32\" or \"float64\"")
+            }
+            guard let held = group[name] else {
+                throw error("/", "\(place): \"\(key)\" names '\(name)', which the group does not hold")
+            }
+            guard let number = held.numberValue else {
+                throw error("/", "\(place): '\(name)' is a 0-dim \(text) tensor, but the group holds \(held), not a number")
+            }
+            if dtype == .float32, number.isFinite, Double(Float(number)) != number {
+                throw error("/", "\(place): '\(name)' is a 0-dim float32 tensor, but \(held) is not a float32 value")
+            }
+            out[name] = dtype
+        }
+        return out
     }
 
     func tolerance(_ object: [String: JSONValue]?) throws -> FixtureHeader.Tolerance? {

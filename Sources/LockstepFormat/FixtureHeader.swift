@@ -22,11 +22,31 @@ public struct FixtureHeader: Sendable, Equatable {
         public var hyperparameters: [String: JSONValue]
         /// The step before which the group joins through `add_param_group` (1: from the start).
         public var addedAtStep: Int
+        /// The hyperparameters that are 0-dim tensors in torch (`lr=torch.tensor(1e-3)`), with
+        /// their dtype; their values are the numbers in ``hyperparameters`` (format extension 16).
+        public var tensorHyperparameters: [String: DType]
 
-        public init(params: [String], hyperparameters: [String: JSONValue], addedAtStep: Int = 1) {
+        /// The group key of extension 16: `{"lr": "float32"}`.
+        public static let tensorHyperparametersKey = "tensor_hyperparameters"
+
+        public init(
+            params: [String], hyperparameters: [String: JSONValue], addedAtStep: Int = 1,
+            tensorHyperparameters: [String: DType] = [:]
+        ) {
             self.params = params
             self.hyperparameters = hyperparameters
             self.addedAtStep = addedAtStep
+            self.tensorHyperparameters = tensorHyperparameters
+        }
+
+        /// The hyperparameters as the group's JSON object holds them, with extension 16's
+        /// `tensor_hyperparameters` when a hyperparameter is a tensor: what a replay builds
+        /// the optimizer's group from.
+        public var torchJSON: [String: JSONValue] {
+            guard !tensorHyperparameters.isEmpty else { return hyperparameters }
+            var object = hyperparameters
+            object[Self.tensorHyperparametersKey] = .object(tensorHyperparameters.mapValues { .string($0.rawValue) })
+            return object
         }
     }
 

@@ -189,7 +189,7 @@ public enum FixtureWriter {
         try root.setAttribute("steps", integer: Int64(header.steps))
         try root.setAttribute("mode", string: header.mode.rawValue)
         let groups = JSONValue.array(header.paramGroups.map { group in
-            var object = group.hyperparameters
+            var object = group.torchJSON
             object["params"] = .array(group.params.map { .string($0) })
             if group.addedAtStep != 1 { object["added_at_step"] = .number(Double(group.addedAtStep)) }
             return .object(object)

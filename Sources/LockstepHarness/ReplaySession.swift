@@ -44,7 +44,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         let initial = header.paramGroups.enumerated().filter { $0.element.addedAtStep == 1 }
         optimizer = try optimizers.make(
             header.optimizer,
-            groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.hyperparameters) },
+            groups: initial.map { (Self.members(of: $0.element, in: reader, parameters), $0.element.torchJSON) },
             cpuCapability: cpuCapability, tensorSqrt: tensorSqrt, parallelism: parallelism)
         for (position, (index, _)) in initial.enumerated() { optimizerGroup[index] = position }
         scheduler = try Self.makeScheduler(header.scheduler, on: optimizer)
@@ -72,7 +72,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
         let joining = header.paramGroups.enumerated().filter { $0.element.addedAtStep == step }
         guard !joining.isEmpty else { return }
         for (index, group) in joining {
-            try optimizer.addGroup(Self.members(of: group, in: reader, parameters), hyperparameters: group.hyperparameters)
+            try optimizer.addGroup(Self.members(of: group, in: reader, parameters), hyperparameters: group.torchJSON)
             optimizerGroup[index] = optimizerGroup.count
         }
         try checkStateKeys()

@@ -60,12 +60,14 @@ final class Adapter<O: Optimizer>: ReplayableOptimizer {
     ) throws -> O.Options {
         var hyperparameters = hyperparameters
         rewrite(&hyperparameters)
+        let tensors = try TensorHyperparameters.take(from: &hyperparameters)
         if ignoringUnknownKeys {
             let known = Set(O.Options.TorchKey.allCases.map(\.stringValue)).union(informationalHyperparameters)
             hyperparameters = hyperparameters.filter { known.contains($0.key) }
         }
         let data = try JSONValue.encoder().encode(hyperparameters)
-        return try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
+        let options = try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
+        return try TensorHyperparameters.apply(tensors, to: options, optimizer: O.torchName)
     }
 
     func addGroup(_ params: [Parameter<Scalar>], hyperparameters: [String: JSONValue]) throws {

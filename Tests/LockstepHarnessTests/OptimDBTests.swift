@@ -22,6 +22,24 @@ struct OptimDBTests {
         return nil
     }
 
+    /// The configurations with `lr=torch.tensor(0.001)` (a float32 tensor; extension 16).
+    static var tensorLR: [Fixture] { goldens.filter { $0.testDescription.contains("_tensor_lr_") } }
+
+    /// torch computes with a tensor lr in its dtype (float32 with float64 parameters in
+    /// Muon's `1 − lr·wd` and `_adjust_lr`, SparseAdam's step size): replayed bit for bit
+    /// on every path, where a Python float's replay is 9·10⁷ ULPs off (Muon float64).
+    @Test(arguments: tensorLR)
+    func tensorLearningRatesReplayBitForBit(_ fixture: Fixture) throws {
+        let reader = try FixtureReader(path: fixture.path)
+        #expect(reader.header.paramGroups.allSatisfy { $0.tensorHyperparameters == ["lr": .float32] })
+        let result = try Replay(tolerance: .exact).run(reader)
+        #expect(result.firstFailure == nil, "\(result.firstFailureDescription ?? "")")
+    }
+
+    @Test func theTensorLearningRatesAreRecorded() {
+        #expect(Self.tensorLR.count == 22)
+    }
+
     @Test func theDatabaseIsRecorded() {
         #expect(Self.goldens.count >= 500)
     }

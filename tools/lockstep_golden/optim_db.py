@@ -33,24 +33,24 @@ per step: the smaller variable halves its files). The differentiable path runs o
 an in-place update of a leaf that requires grad under `differentiable=True`); the values
 are the same.
 
-A tensor learning rate (`lr=torch.tensor(0.001)`, several configurations) is refused by
-`lockstep.record`, since the format records hyperparameters as numbers. Until the format
-can say so (issue 14, part 3), these cases are recorded with the tensor's value as a number
-in `param_groups` (exactly the float32 value, as a float64), and `reference` says what it
-was: `"tensor_hyperparameters": {"lr": {"dtype": "float32", "shape": []}}`. torch did the
-arithmetic with the tensor; a replay from the number may differ, which is the point.
+A tensor learning rate (`lr=torch.tensor(0.001)`, a 0-dim float32 tensor, several
+configurations) is recorded as torch holds it: `lockstep.record` writes its value as a
+number in `param_groups` and the group's `"tensor_hyperparameters": {"lr": "float32"}`
+(format extension 16), and the replay computes with it where torch does (Adagrad, Muon,
+SparseAdam, LBFGS; SGD's arithmetic is a float's). In `cases.json` and `errors.json` a
+tensor argument is described in place, `{"tensor": shape, "dtype": ..., "values": [...]}`,
+so the multi-element learning rates torch refuses (`Tensor lr must be 1-element`) are
+carried too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import math
 import re
 import warnings
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -199,42 +199,6 @@ def _value_text(value: Any) -> str:
     return repr(value)
 
 
-def _tensor_hyperparameters(kwargs: dict[str, Any]) -> dict[str, Any]:
-    import torch
-
-    found = {}
-    for key, value in kwargs.items():
-        if isinstance(value, torch.Tensor):
-            found[key] = {"dtype": str(value.dtype).removeprefix("torch."), "shape": list(value.shape)}
-        elif isinstance(value, tuple) and any(isinstance(v, torch.Tensor) for v in value):
-            found[key] = {"elements": [str(v.dtype).removeprefix("torch.") if isinstance(v, torch.Tensor) else None
-                                       for v in value]}
-    return found
-
-
-@contextlib.contextmanager
-def _tensor_hyperparameters_as_numbers() -> Iterator[None]:
-    """While recording: a 0-dim tensor hyperparameter is written into `param_groups` as its
-    value (the recorder refuses it otherwise; see the module docstring)."""
-    import torch
-    from lockstep import recorder
-
-    original = recorder.json_value
-
-    def as_number(value: Any, where: str) -> Any:
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dim() == 0:
-            return float(value.item())
-        if isinstance(value, tuple):
-            return [as_number(v, where) for v in value]
-        return original(value, where)
-
-    recorder.json_value = as_number
-    try:
-        yield
-    finally:
-        recorder.json_value = original
-
-
 def record(entry: Entry, path: Path) -> None:
     """Records `entry` into `path` (in a process whose capability the caller checked)."""
     import torch
@@ -282,9 +246,6 @@ def record(entry: Entry, path: Path) -> None:
     # per file, a fifth of these small files (the description is in cases.json).
     reference: dict[str, Any] = {"optim_db": {"case": entry.name, "optimizer": entry.optimizer, "desc": entry.desc,
                                               "path": entry.path, "seed": entry.seed}}
-    tensor_hps = _tensor_hyperparameters(kwargs)
-    if tensor_hps:
-        reference["tensor_hyperparameters"] = tensor_hps
     extra: dict[str, Any] = {}
     if closure_mode:
         data = {name: array.copy() for name, array in objectives.datasets(objective).items()}
@@ -292,7 +253,7 @@ def record(entry: Entry, path: Path) -> None:
     recording = lockstep.record(
         optimizer, path, names=tensors, optimizer_name=entry.optimizer, implementation=spec.implementation,
         reference=reference, compress=True, **extra)
-    with _tensor_hyperparameters_as_numbers(), recording:
+    with recording:
         if closure_mode:
             shapes = [s for _, s in params]
 
@@ -343,19 +304,30 @@ def manifest() -> dict[str, Any]:
 
 
 def _json_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`{"kwargs": ...}` when JSON holds them as torch has them, else `kwargs_repr` with
-    `json_representable: false` (a tensor value, a set, ...)."""
+    """`{"kwargs": ...}` when JSON holds them as torch has them (a float32/float64 tensor as
+    `{"tensor": shape, "dtype": ..., "values": [...]}`), else `kwargs_repr` with
+    `json_representable: false` (a set, another tensor type, ...)."""
+    import torch
+
     def plain(value: Any) -> bool:
-        if isinstance(value, (bool, int, str)) or value is None:
+        if isinstance(value, (bool, int, str, float)) or value is None:
             return True
-        if isinstance(value, float):
-            return True
+        if isinstance(value, torch.Tensor):
+            return value.dtype in (torch.float32, torch.float64) and value.layout == torch.strided
         if isinstance(value, (tuple, list)):
             return all(plain(v) for v in value)
         return False
 
+    def as_json(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return {"tensor": list(value.shape), "dtype": str(value.dtype).removeprefix("torch."),
+                    "values": value.detach().reshape(-1).tolist()}
+        if isinstance(value, (tuple, list)):
+            return [as_json(v) for v in value]
+        return value
+
     if all(plain(v) for v in kwargs.values()):
-        return {"kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}}
+        return {"kwargs": {k: as_json(v) for k, v in kwargs.items()}}
     return {"kwargs_repr": "{" + ", ".join(f"{k!r}: {_value_text(v)}" for k, v in kwargs.items()) + "}",
             "json_representable": False}
 

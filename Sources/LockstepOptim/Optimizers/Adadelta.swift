@@ -30,8 +30,10 @@
 /// https://pytorch.org/docs/stable/generated/torch.optim.Adadelta.html
 public final class Adadelta<Scalar: TensorScalar>: PerParameterOptimizer {
     /// Adadelta's hyperparameters under torch's names.
-    public struct Options: OptimizerOptions {
+    public struct Options: OptimizerOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); torch's arithmetic with it is a float's (measured).
+        public var lrTensor: TensorDType? = nil
         public var rho: Double
         public var eps: Double
         public var weightDecay: Double

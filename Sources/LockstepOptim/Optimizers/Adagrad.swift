@@ -45,8 +45,10 @@ import Foundation
 /// https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html
 public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
     /// Adagrad's hyperparameters under torch's names.
-    public struct Options: OptimizerOptions {
+    public struct Options: OptimizerOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); `clr` is then a tensor division in its dtype (not on the fused path).
+        public var lrTensor: TensorDType? = nil
         public var lrDecay: Double
         public var weightDecay: Double
         /// The value `sum` starts from; torch takes it from the optimizer's defaults only.
@@ -146,8 +148,11 @@ public final class Adagrad<Scalar: TensorScalar>: PerParameterOptimizer {
         let step = Double(Float(p.step))
         let fma = p.fma
         let decay = o.fused == true ? TorchOps.fusedMultiplyAdd(step - 1, o.lrDecay, 1, fma) : 1 + (step - 1) * o.lrDecay
+        // clr = lr / decay: a tensor division in a tensor lr's dtype, except on the fused
+        // path, whose kernel takes the lr's value.
+        let clr = (o.fused == true ? TorchNumber(o.lr) : o.learningRate) / decay
         let k = Coefficients(
-            negativeLR: Scalar(-(o.lr / decay)), weightDecay: Scalar(o.weightDecay), eps: Scalar(o.eps),
+            negativeLR: Scalar(-clr.value), weightDecay: Scalar(o.weightDecay), eps: Scalar(o.eps),
             maximize: o.maximize, decays: o.weightDecay != 0, fma: fma,
             sqrt: o.fused == true ? .correctlyRounded : p.tensorSqrt)  // the fused kernel's `sqrt` is correctly rounded
         guard let pointers = p.elementPointers else { return }

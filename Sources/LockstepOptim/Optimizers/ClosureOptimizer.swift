@@ -239,6 +239,9 @@ extension ClosureOptimizer {
     /// torch's loop, from the first evaluation to the last stopping test.
     private func run(_ state: inout State, params: [Parameter<Scalar>], options o: Options, closure: () throws -> Double) throws -> Double {
         typealias Number = PythonNumber<Scalar>
+        // `lr`: a Python float, or a 0-dim tensor of the parameters' dtype (LBFGS's `validate`
+        // refuses the other tensor dtypes where they change the arithmetic).
+        let lr: Number = (o as? any TensorLearningRateOptions)?.lrTensor == .of(Scalar.self) ? .tensor(Scalar(o.lr)) : .float(o.lr)
         let flat = FlatParameters(params: params, maximize: o.maximize, fma: cpuCapability.hasFMA)
         let maxEval = o.effectiveMaxEval
         // Evaluate the initial f(x) and df/dx.
@@ -263,11 +266,11 @@ extension ClosureOptimizer {
             // The initial step length (the guess reads the previous d, t and prev_flat_grad).
             let step: Number
             if iterate.nIter == 1 {
-                step = pythonMin(1.0, .tensor(1 / TorchReductions.sum(iterate.flatGrad.map { Swift.abs($0) }))) * .float(o.lr)
+                step = pythonMin(1.0, .tensor(1 / TorchReductions.sum(iterate.flatGrad.map { Swift.abs($0) }))) * lr
             } else if let guess = try stepLengthGuess(at: iterate, gtd: gtd, options: o) {
                 step = guess
             } else {
-                step = .float(o.lr)
+                step = lr
             }
             (iterate.t, iterate.d, iterate.prevFlatGrad, iterate.prevLoss) = (step, direction, iterate.flatGrad, iterate.loss)
 

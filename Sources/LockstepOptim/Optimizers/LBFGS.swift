@@ -64,8 +64,10 @@ public final class LBFGS<Scalar: TensorScalar>: ClosureOptimizer {
     public typealias LineSearch = LineSearchFunction
 
     /// LBFGS's hyperparameters under torch's names.
-    public struct Options: ClosureOptions {
+    public struct Options: ClosureOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); the step length `t` is then a tensor.
+        public var lrTensor: TensorDType? = nil
         public var maxIter: Int
         /// `nil`: `max_iter * 5 // 4`, as torch fills it in at construction.
         public var maxEval: Int?
@@ -171,6 +173,15 @@ public final class LBFGS<Scalar: TensorScalar>: ClosureOptimizer {
     /// torch's check (`torch/optim/lbfgs.py`): only the learning rate is checked.
     public static func validate(_ options: Options) throws {
         try TorchCheck.nonNegative(options.lr, "learning rate")
+        // A tensor lr of the parameters' dtype is the step length `t` as a tensor (replayed);
+        // a float32 one with float64 parameters and no line search only reaches the update
+        // through `alpha=t` and float64 promotion (replayed as a float). Otherwise torch mixes
+        // dtypes in the step length, which is not reproduced.
+        if let dtype = options.lrTensor, dtype != .of(Scalar.self), Scalar.self == Float.self || options.lineSearchFn != nil {
+            throw OptimizerError(
+                .runtimeError,
+                "LBFGS: lr as a 0-dim \(dtype.rawValue) tensor with \(TensorDType.of(Scalar.self).rawValue) parameters\(options.lineSearchFn != nil ? " and a line search" : "") is not reproduced by Lockstep")
+        }
     }
 
     func prepare(_ state: inout State, options: Options) { state.historySize = options.historySize }

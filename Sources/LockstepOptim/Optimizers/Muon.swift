@@ -35,7 +35,11 @@ import Foundation
 /// leftover `K mod 4` terms into the first), summed in order, then `fma(β, C, α·acc)`, one
 /// bfloat16 rounding. Found by experiment against torch 2.15 (`docs/numerics-newopt.md`).
 ///
-/// Differs from PyTorch: none known on AVX-512 CPUs; a tensor `lr` is not supported.
+/// A tensor `lr` (format extension 16) makes `1 − lr·wd` and `_adjust_lr`'s product tensor
+/// operations in the lr's dtype (``TorchNumber``): float32 for `torch.tensor(1e-3)`, even
+/// with float64 parameters.
+///
+/// Differs from PyTorch: none known on AVX-512 CPUs.
 ///
 /// References: Jordan et al., *Muon: An optimizer for hidden layers in neural networks*,
 /// 2024 (https://kellerjordan.github.io/posts/muon/); Liu et al., *Muon is Scalable for LLM
@@ -62,8 +66,10 @@ public final class Muon<Scalar: TensorScalar>: PerParameterOptimizer {
     }
 
     /// Muon's hyperparameters under torch's names.
-    public struct Options: OptimizerOptions {
+    public struct Options: OptimizerOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); `lr * weight_decay` and `_adjust_lr` are then tensor operations in its dtype.
+        public var lrTensor: TensorDType? = nil
         public var weightDecay: Double
         public var momentum: Double
         public var nesterov: Bool
@@ -152,16 +158,18 @@ public final class Muon<Scalar: TensorScalar>: PerParameterOptimizer {
             : p.state.momentumBuffer
         let update = NewtonSchulz.orthogonalize(
             direction.map { Float($0) }, rows: rows, cols: cols, coefficients: o.nsCoefficients, steps: o.nsSteps, eps: o.eps)
-        let decay = Scalar(1 - o.lr * o.weightDecay)
-        let scale = Scalar(-Self.adjustedLR(o.lr, o.adjustLRFn, rows: rows, cols: cols))
+        // A tensor lr makes both coefficients tensor operations in its dtype (`TorchNumber`).
+        let decay = Scalar((1 - o.learningRate * o.weightDecay).value)
+        let scale = Scalar(-Self.adjustedLR(o.learningRate, o.adjustLRFn, rows: rows, cols: cols).value)
         for i in p.indices {
             let decayed = p.value[i] * decay                                               // param.mul_(1 - lr * wd)
             p.value[i] = TorchOps.fusedMultiplyAdd(Scalar(update[i]), scale, decayed, fma)  // add_(alpha=)
         }
     }
 
-    /// `_adjust_lr`: the learning rate scaled for an `A × B` matrix, in Python floats.
-    static func adjustedLR(_ lr: Double, _ function: AdjustLRFunction?, rows: Int, cols: Int) -> Double {
+    /// `_adjust_lr`: the learning rate scaled for an `A × B` matrix; the ratio is a Python
+    /// float, the product a tensor operation when `lr` is a tensor.
+    static func adjustedLR(_ lr: TorchNumber, _ function: AdjustLRFunction?, rows: Int, cols: Int) -> TorchNumber {
         let (a, b) = (Double(rows), Double(cols))
         let ratio: Double = switch function {
         case nil, .original?: (a / b > 1 ? a / b : 1).squareRoot()                       // math.sqrt(max(1, A / B))

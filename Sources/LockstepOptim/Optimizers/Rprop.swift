@@ -62,8 +62,10 @@ public final class Rprop<Scalar: TensorScalar>: PerParameterOptimizer {
     }
 
     /// Rprop's hyperparameters under torch's names.
-    public struct Options: OptimizerOptions {
+    public struct Options: OptimizerOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); torch's arithmetic with it is a float's (measured).
+        public var lrTensor: TensorDType? = nil
         public var etas: Etas
         public var stepSizes: StepSizes
         public var maximize: Bool

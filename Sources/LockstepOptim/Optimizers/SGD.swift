@@ -40,8 +40,10 @@ import CLockstepKernels
 /// learning*, ICML 2013; https://pytorch.org/docs/stable/generated/torch.optim.SGD.html
 public final class SGD<Scalar: TensorScalar>: PerParameterOptimizer {
     /// SGD's hyperparameters under torch's names.
-    public struct Options: OptimizerOptions {
+    public struct Options: OptimizerOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); torch turns it into a number (`alpha=-lr`), so the arithmetic is a float's.
+        public var lrTensor: TensorDType? = nil
         public var momentum: Double
         public var dampening: Double
         public var weightDecay: Double

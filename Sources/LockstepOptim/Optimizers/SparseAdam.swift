@@ -23,7 +23,9 @@ import Foundation
 /// Numerics: follows `torch.optim._functional.sparse_adam` op by op on the held values
 /// (`sub`, `mul_`, `pow(2)`, `sub_`, `mul_`, the sparse `add_`s, `add_`, `sqrt_`, `add_`,
 /// `div_`, the scalar `mul`, the sparse `add_` into θ): no fused multiply-add anywhere;
-/// the step size is a Python float, rounded once to the dtype where the tensor uses it.
+/// the step size is a Python float, rounded once to the dtype where the tensor uses it (a
+/// tensor `lr` makes it a 0-dim tensor, each of its two operations rounded to the lr's dtype:
+/// float32 for torch's default `torch.tensor(1e-3)`, whatever the parameters' dtype).
 /// torch's `sqrt_` comes from MKL (not always correctly rounded); this uses the correctly
 /// rounded square root, so float32 may differ by an ULP there (see `docs/numerics.md`).
 ///
@@ -35,8 +37,10 @@ import Foundation
 /// https://pytorch.org/docs/stable/generated/torch.optim.SparseAdam.html
 public final class SparseAdam<Scalar: TensorScalar>: PerParameterOptimizer {
     /// SparseAdam's hyperparameters under torch's names.
-    public struct Options: OptimizerOptions {
+    public struct Options: OptimizerOptions, TensorLearningRateOptions {
         public var lr: Double
+        /// `nil`: `lr` is a Python float; else a 0-dim tensor of this dtype (format extension 16); the step size is then a tensor in its dtype.
+        public var lrTensor: TensorDType? = nil
         public var betas: Betas
         public var eps: Double
         public var maximize: Bool
@@ -88,8 +92,9 @@ public final class SparseAdam<Scalar: TensorScalar>: PerParameterOptimizer {
         let (beta1, beta2) = (o.betas.beta1, o.betas.beta2)
         let biasCorrection1 = 1 - Foundation.pow(beta1, p.step)          // 1 - beta1 ** step (step an int)
         let biasCorrection2 = 1 - Foundation.pow(beta2, p.step)
-        let stepSize = o.lr * biasCorrection2.squareRoot() / biasCorrection1  // lr * math.sqrt(bc2) / bc1
-        let (c1, c2, eps, negativeStepSize) = (Scalar(1 - beta1), Scalar(1 - beta2), Scalar(o.eps), Scalar(-stepSize))
+        // lr * math.sqrt(bc2) / bc1: Python floats, or tensor operations in a tensor lr's dtype
+        let stepSize = o.learningRate * biasCorrection2.squareRoot() / biasCorrection1
+        let (c1, c2, eps, negativeStepSize) = (Scalar(1 - beta1), Scalar(1 - beta2), Scalar(o.eps), Scalar((-stepSize).value))
         for i in p.indices where held[i] {
             let g = o.maximize ? -p.grad[i] : p.grad[i]
             let (m, v) = (p.state.expAvg[i], p.state.expAvgSq[i])

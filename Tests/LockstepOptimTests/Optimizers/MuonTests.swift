@@ -37,10 +37,10 @@ struct MuonTests {
     }
 
     @Test func adjustedLearningRates() {
-        #expect(Muon<Float>.adjustedLR(0.1, nil, rows: 8, cols: 2) == 0.1 * 2)
-        #expect(Muon<Float>.adjustedLR(0.1, .original, rows: 2, cols: 8) == 0.1)
-        #expect(Muon<Float>.adjustedLR(0.1, .matchRMSAdamW, rows: 4, cols: 9) == 0.1 * (0.2 * 3))
-        #expect(Muon<Float>.adjustedLR(0.1, .spectralUnclamped, rows: 2, cols: 8) == 0.1 * 0.5)
+        #expect(Muon<Float>.adjustedLR(TorchNumber(0.1), nil, rows: 8, cols: 2).value == 0.1 * 2)
+        #expect(Muon<Float>.adjustedLR(TorchNumber(0.1), .original, rows: 2, cols: 8).value == 0.1)
+        #expect(Muon<Float>.adjustedLR(TorchNumber(0.1), .matchRMSAdamW, rows: 4, cols: 9).value == 0.1 * (0.2 * 3))
+        #expect(Muon<Float>.adjustedLR(TorchNumber(0.1), .spectralUnclamped, rows: 2, cols: 8).value == 0.1 * 0.5)
     }
 
     /// A 1 × 1 matrix with one Newton–Schulz step: X = U/|U| = 1, G = 1, then

@@ -680,9 +680,16 @@ def _weight_decay(path: Path) -> None:
     _loop(opt, {"a": a}, path, between=change)
 
 
-def _tensor_lr(path: Path) -> None:
+def _multi_element_lr(path: Path) -> None:
     a = nn.Parameter(torch.zeros(2))
-    _loop(torch.optim.Adam([a], lr=torch.tensor(0.01)), {"a": a}, path)
+    opt = torch.optim.SGD([a], lr=0.1)
+    opt.param_groups[0]["lr"] = torch.tensor([0.01, 0.02])  # torch's constructor refuses it; set by hand
+    _loop(opt, {"a": a}, path)
+
+
+def _tensor_betas(path: Path) -> None:
+    a = nn.Parameter(torch.zeros(2))
+    _loop(torch.optim.Adam([a], betas=(torch.tensor(0.9), torch.tensor(0.99))), {"a": a}, path)
 
 
 def _missing_name(path: Path) -> None:
@@ -733,7 +740,8 @@ REFUSALS = {
     "state dict": (_state({"a": 1}), "/params/a/state/info"),
     "state string": (_state("adam"), "/params/a/state/info"),
     "weight_decay changed": (_weight_decay, "param_groups[0]['weight_decay']"),
-    "tensor lr": (_tensor_lr, "param_groups[0]['lr']"),
+    "tensor lr of two elements": (_multi_element_lr, "param_groups[0]['lr']: is a tensor of 2 elements"),
+    "tensor inside betas": (_tensor_betas, "param_groups[0]['betas']"),
     "names missing a parameter": (_missing_name, "parameter 1 of param group 0"),
     "name with a slash": (_slash, "/params/enc/a"),
     "no step": (_no_step, "no step was recorded"),
@@ -757,6 +765,20 @@ def test_refusals_name_the_file_and_the_object(tmp_path: Path, clean: Any, case:
 def test_not_an_optimizer_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="not a torch.optim.Optimizer"):
         lockstep.record(object(), tmp_path / "run.h5")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_tensor_lr_is_recorded_with_its_dtype(tmp_path: Path, load: Any, dtype: torch.dtype) -> None:
+    """Extension 16: the tensor's value as a number, its dtype under tensor_hyperparameters;
+    a group given a float keeps none."""
+    a, b = nn.Parameter(torch.zeros(2, dtype=torch.float64)), nn.Parameter(torch.zeros(3, dtype=torch.float64))
+    opt = torch.optim.SGD([{"params": [a], "lr": torch.tensor(0.01, dtype=dtype)}, {"params": [b], "lr": 0.5}])
+    _loop(opt, {"a": a, "b": b}, tmp_path / "run.h5")
+    groups = load(tmp_path / "run.h5").groups
+    name = str(dtype).removeprefix("torch.")
+    assert groups[0]["lr"] == torch.tensor(0.01, dtype=dtype).item()
+    assert groups[0]["tensor_hyperparameters"] == {"lr": name}
+    assert "tensor_hyperparameters" not in groups[1]
 
 
 def test_a_lr_set_by_hand_is_recorded_per_step(tmp_path: Path, load: Any) -> None:

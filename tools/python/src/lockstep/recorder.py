@@ -33,7 +33,7 @@ from torch.optim import Optimizer
 from .fingerprints import sqrt_fingerprints
 from .fixture import SCHEDULED_KEYS, FixtureError, FixtureWriter, Header, Objective
 from .provenance import reference_info
-from .values import gradient, hyperparameters, json_value, state_value, to_numpy
+from .values import TENSOR_HYPERPARAMETERS, gradient, group_value, hyperparameters, json_value, state_value, to_numpy
 
 DTYPES = {torch.float32: "float32", torch.float64: "float64"}
 NamedParameters = Iterable[tuple[str, torch.Tensor]] | Mapping[str, torch.Tensor]
@@ -313,8 +313,14 @@ class record:  # noqa: N801 - used as `with lockstep.record(...)`, like a functi
                     self._initial_state(opt, p, name, group, writer)
             starts_at_one = self._window is None or self._window[0] == 1
             values = (self._entered.get(id(group)) if first and starts_at_one else None) or hyperparameters(group)
-            entry = {key: json_value(value, f"{self.path}: param_groups[{len(self._groups)}][{key!r}]")
-                     for key, value in values.items() if key in opt.defaults}
+            entry, tensors = {}, {}
+            for key, value in values.items():
+                if key in opt.defaults:
+                    entry[key], dtype = group_value(value, f"{self.path}: param_groups[{len(self._groups)}][{key!r}]")
+                    if dtype is not None:
+                        tensors[key] = dtype
+            if tensors:
+                entry[TENSOR_HYPERPARAMETERS] = tensors  # extension 16
             selected = {id(p) for p, _ in names}
             if "param_names" in group:
                 entry["param_names"] = [n for p, n in zip(group["params"], group["param_names"], strict=False) if id(p) in selected]

@@ -95,15 +95,41 @@ def _padded_list(key: str, values: list[Any], group: Mapping[str, Any], where: s
     return out
 
 
+# Extension 16: a group's hyperparameters that are 0-dim tensors, with their dtype.
+TENSOR_HYPERPARAMETERS = "tensor_hyperparameters"
+TENSOR_DTYPES = {torch.float32: "float32", torch.float64: "float64"}
+
+
 def json_value(value: Any, where: str) -> Any:
-    """A param-group value as JSON: numbers, booleans, strings, None, tuples as lists."""
+    """A param-group value as JSON: numbers, booleans, strings, None, tuples as lists.
+    A tensor is refused here; a group's own value may be a 0-dim one (`group_value`)."""
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
     if isinstance(value, (tuple, list)):
         return [json_value(v, where) for v in value]
     if isinstance(value, torch.Tensor):
-        raise FixtureError(f"{where}: is a Tensor; the format records hyperparameters as numbers")
+        raise FixtureError(f"{where}: holds a Tensor inside a list or tuple; the format records a tensor "
+                           "hyperparameter only as a group's own 0-dim value (extension 16)")
     raise FixtureError(f"{where}: holds a {type(value).__name__}, which the format cannot record")
+
+
+def group_value(value: Any, where: str) -> tuple[Any, str | None]:
+    """A group's hyperparameter as JSON, and for a 0-dim float32/float64 tensor its dtype
+    (extension 16: the value is written as its number, the dtype under
+    `tensor_hyperparameters`). Any other tensor is refused."""
+    if not isinstance(value, torch.Tensor):
+        return json_value(value, where), None
+    if value.numel() != 1:
+        raise FixtureError(f"{where}: is a tensor of {value.numel()} elements; a tensor hyperparameter must be "
+                           "1-element, as torch's optimizers require (\"Tensor lr must be 1-element\")")
+    if value.dim() != 0:
+        raise FixtureError(f"{where}: is a tensor of shape {list(value.shape)}; the format records a 0-dim tensor "
+                           "hyperparameter (extension 16): pass torch.tensor(x), not torch.tensor([x])")
+    dtype = TENSOR_DTYPES.get(value.dtype)
+    if dtype is None or value.is_complex():
+        raise FixtureError(f"{where}: is a 0-dim {str(value.dtype).removeprefix('torch.')} tensor; the format records "
+                           "float32 and float64 tensor hyperparameters only (extension 16)")
+    return float(value.detach().cpu().item()), dtype
 
 
 def hyperparameters(group: Mapping[str, Any]) -> dict[str, Any]:
