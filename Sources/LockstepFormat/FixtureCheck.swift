@@ -115,6 +115,10 @@ struct FixtureCheck {
         }
         let ulp = try bound("max_ulp")
         if let ulp, ulp.rounded() != ulp { throw error("/", "attribute 'tolerance': \"max_ulp\" must be a whole number") }
+        // 2^64 and beyond do not fit UInt64 (whose largest value is 2^64 − 1, and 2^64 as a Double).
+        if let ulp, ulp >= 0x1p64 {
+            throw error("/", "attribute 'tolerance': \"max_ulp\" is \(ulp), more than the largest count of ULPs (\(UInt64.max))")
+        }
         return .init(rtol: try bound("rtol"), atol: try bound("atol"), maxULP: ulp.map { UInt64($0) })
     }
 
@@ -184,11 +188,7 @@ struct FixtureCheck {
             guard dataset.shape == [header.steps] else {
                 throw error(dataset.path, "shape \(dataset.shape), expected [\(header.steps)]")
             }
-            let flags = try dataset.read(UInt8.self)
-            if let bad = flags.firstIndex(where: { $0 > 1 }) {
-                throw error(dataset.path, "row \(bad) is \(flags[bad]), expected 0 or 1")
-            }
-            hasGrad = flags.map { $0 == 1 }
+            hasGrad = try flags(dataset)
         }
         let gradMask = try sparseGradMask(group, header: header, shape: shape)
         var state: [String: HDF5Dataset] = [:]
@@ -219,6 +219,17 @@ struct FixtureCheck {
         }
         guard dataset.storedType.isInteger else { throw error(dataset.path, "holds \(dataset.storedType), expected uint8") }
         return try stepSeries(dataset, header: header, rowShape: shape)
+    }
+
+    /// The values of an `[N]` or `[E]` integer dataset of flags (`has_grad`, `state_exists`),
+    /// each of which must be 0 or 1. Read as `Int64`, which holds every stored integer type's
+    /// values (HDF5 would clip an int8 −1 read as uint8 to 0, a flag like any other).
+    func flags(_ dataset: HDF5Dataset) throws -> [Bool] {
+        let values = try dataset.read(Int64.self)
+        if let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw error(dataset.path, "row \(bad) is \(values[bad]), expected 0 or 1")
+        }
+        return values.map { $0 == 1 }
     }
 
     // MARK: /steps
@@ -329,14 +340,17 @@ struct FixtureCheck {
         case "quadratic":
             let (a, aShape) = try data("A", rank: 2)
             let (b, bShape) = try data("b", rank: 1)
-            guard aShape[0] == aShape[1], aShape[0] == bShape[0] else {
-                throw error(group.path + "/A", "shape \(aShape) must be [n, n] with b of shape [n]; b is \(bShape)")
+            guard aShape[0] == aShape[1], aShape[0] == bShape[0], bShape[0] > 0 else {
+                throw error(group.path + "/A", "shape \(aShape) must be [n, n] with b of shape [n], n ≥ 1; b is \(bShape)")
             }
             return .quadratic(a: a, b: b, n: bShape[0])
         case "rosenbrock":
             return .rosenbrock(a: try number("a", default: 1), b: try number("b", default: 100))
         case "logistic_regression":
             let (x, xShape) = try data("X", rank: 2)
+            guard xShape[0] > 0, xShape[1] > 0 else {
+                throw error(group.path + "/X", "shape \(xShape) has no \(xShape[0] == 0 ? "rows" : "columns"); the loss averages over at least one row of at least one feature")
+            }
             let (y, yShape) = try data("y", rank: 1)
             guard xShape[0] == yShape[0] else {
                 throw error(group.path + "/y", "shape \(yShape) disagrees with X \(xShape): expected [\(xShape[0])]")

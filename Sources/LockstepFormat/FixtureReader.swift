@@ -118,13 +118,18 @@ public final class FixtureReader: Sendable {
     /// - Throws: a ``FixtureError`` naming the row when an entry is neither 0 nor 1.
     public func readGradMask(of parameter: FixtureParameter, step: Int, into mask: inout [Bool]) throws -> Bool {
         guard let dataset = parameter.gradMask else { return false }
-        var row: [UInt8] = []
-        try translatingErrors { try dataset.readRow(step - 1, into: &row) }
-        if let bad = row.firstIndex(where: { $0 > 1 }) {
-            throw FixtureError(
-                file: path, object: dataset.path, message: "row \(step - 1), element \(bad) is \(row[bad]), expected 0 or 1")
+        // uint8, as written, is read as it is stored; any other integer type as Int64, which
+        // holds its values (HDF5 would clip an int8 −1 read as uint8 to 0).
+        func read<I: HDF5Scalar & BinaryInteger>(_: I.Type) throws {
+            var row: [I] = []
+            try translatingErrors { try dataset.readRow(step - 1, into: &row) }
+            if let bad = row.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+                throw FixtureError(
+                    file: path, object: dataset.path, message: "row \(step - 1), element \(bad) is \(row[bad]), expected 0 or 1")
+            }
+            mask = row.map { $0 == 1 }
         }
-        mask = row.map { $0 == 1 }
+        if dataset.storedType == UInt8.storedType { try read(UInt8.self) } else { try read(Int64.self) }
         return true
     }
 

@@ -37,13 +37,13 @@ public enum HostileFiles {
         }
     }
 
-    /// Replaces `group/name` with a float32 dataset of `shape` (chunked as `chunk`, with gzip
-    /// when `gzip`, or contiguous without `chunk`) whose data is never written: its
+    /// Replaces `group/name` with a float32 (or int8) dataset of `shape` (chunked as `chunk`,
+    /// with gzip when `gzip`, or contiguous without `chunk`) whose data is never written: its
     /// storage holds none of what the shape declares.
     public static func unwrittenDataset(
-        in path: String, group: String, name: String, shape: [Int], chunk: [Int]?, gzip: Bool = false
+        in path: String, group: String, name: String, shape: [Int], chunk: [Int]?, gzip: Bool = false, int8: Bool = false
     ) throws {
-        try creating(path, group, name, shape) { _, dcpl in
+        try creating(path, group, name, shape, type: int8 ? lockstep_h5t_std_i8le() : lockstep_h5t_ieee_f32le()) { _, dcpl in
             guard let chunk else { return 0 }
             guard H5Pset_chunk(dcpl, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0 else { return -1 }
             return gzip ? H5Pset_deflate(dcpl, 4) : 0
@@ -61,6 +61,19 @@ public enum HostileFiles {
             guard dataset >= 0 else { return -1 }
             defer { H5Dclose(dataset) }
             return values.withUnsafeBytes {
+                H5Dwrite(dataset, lockstep_h5t_native_int8(), lockstep_h5s_all(), lockstep_h5s_all(), lockstep_h5p_default(), $0.baseAddress)
+            }
+        }
+    }
+
+    /// Writes `rows` into the existing dataset `group/name` (one row per index of its first
+    /// axis), converted by HDF5 from signed 8-bit integers to its stored type.
+    public static func int8Rows(in path: String, group: String, name: String, rows: [[Int8]]) throws {
+        try editing(path, group) { id in
+            let dataset = H5Dopen2(id, name, lockstep_h5p_default())
+            guard dataset >= 0 else { return -1 }
+            defer { H5Dclose(dataset) }
+            return rows.flatMap { $0 }.withUnsafeBytes {
                 H5Dwrite(dataset, lockstep_h5t_native_int8(), lockstep_h5s_all(), lockstep_h5s_all(), lockstep_h5p_default(), $0.baseAddress)
             }
         }
@@ -85,10 +98,11 @@ public enum HostileFiles {
         }
     }
 
-    /// Replaces `group/name` with a float32 dataset of `shape` whose creation property list
+    /// Replaces `group/name` with a dataset of `shape` and `type` whose creation property list
     /// `configure` fills (given the dataspace); its data is not written.
     private static func creating(
-        _ path: String, _ group: String, _ name: String, _ shape: [Int], _ configure: (hid_t, hid_t) -> herr_t
+        _ path: String, _ group: String, _ name: String, _ shape: [Int], type: hid_t = lockstep_h5t_ieee_f32le(),
+        _ configure: (hid_t, hid_t) -> herr_t
     ) throws {
         try editing(path, group, replacing: name) { id in
             let dims = shape.map { hsize_t($0) }
@@ -97,7 +111,7 @@ public enum HostileFiles {
             let dcpl = H5Pcreate(lockstep_h5p_dataset_create())
             defer { H5Pclose(dcpl) }
             guard configure(space, dcpl) >= 0 else { return -1 }
-            let dataset = H5Dcreate2(id, name, lockstep_h5t_ieee_f32le(), space, lockstep_h5p_default(), dcpl, lockstep_h5p_default())
+            let dataset = H5Dcreate2(id, name, type, space, lockstep_h5p_default(), dcpl, lockstep_h5p_default())
             guard dataset >= 0 else { return -1 }
             return H5Dclose(dataset)
         }
