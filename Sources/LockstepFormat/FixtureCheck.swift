@@ -134,12 +134,16 @@ struct FixtureCheck {
         let params = try root.group("params")
         let order = header.parameterOrder
         let present = Set(try params.childNames())
-        for name in present.sorted() where !order.contains(name) {
+        let named = Set(order)
+        for name in present.sorted() where !named.contains(name) {
             throw error("/params/\(name)", "parameter is not named in param_groups")
         }
+        var joinsAt: [String: Int] = [:]
+        for group in header.paramGroups { for name in group.params { joinsAt[name] = group.addedAtStep } }
         return try order.enumerated().map { position, name in
             guard present.contains(name) else { throw error("/params/\(name)", "group not found (named in param_groups)") }
-            return try parameter(try params.group(name), name: name, position: position, header: header)
+            return try parameter(
+                try params.group(name), name: name, position: position, joinsAt: joinsAt[name] ?? 1, header: header)
         }
     }
 
@@ -165,7 +169,9 @@ struct FixtureCheck {
         return dataset
     }
 
-    private func parameter(_ group: HDF5Group, name: String, position: Int, header: FixtureHeader) throws -> FixtureParameter {
+    private func parameter(
+        _ group: HDF5Group, name: String, position: Int, joinsAt: Int, header: FixtureHeader
+    ) throws -> FixtureParameter {
         guard try group.hasAttribute("index") else { throw error(group.path, "missing required attribute 'index'") }
         let index = try group.integerAttribute("index")
         guard index == position else {
@@ -199,7 +205,6 @@ struct FixtureCheck {
                 state[key] = try stepSeries(dataset, header: header)
             }
         }
-        let joinsAt = header.paramGroups.first { $0.params.contains(name) }?.addedAtStep ?? 1
         return FixtureParameter(
             name: name, index: position, shape: shape, hasGrad: hasGrad, stateKeys: state.keys.sorted(),
             initial: initial, grad: grad, gradMask: gradMask, param: param, state: state,

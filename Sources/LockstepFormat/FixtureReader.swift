@@ -20,6 +20,8 @@ public final class FixtureReader: Sendable {
     public let evaluations: FixtureEvaluations?
 
     private let file: HDF5File
+    /// Each parameter's position in `parameters`, by name.
+    private let positions: [String: Int]
     private let learningRates: HDF5Dataset?
     private let hyperparameterSeries: [String: HDF5Dataset]
     private let metrics: HDF5Dataset?
@@ -41,14 +43,18 @@ public final class FixtureReader: Sendable {
             let objective = try check.objective(root, header: header, evaluations: evaluations)
             return (file, header, parameters, objective, evaluations, steps)
         }
+        positions = Dictionary(parameters.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
         (learningRates, hyperparameterSeries, metrics, loss, closureCalls) =
             (steps.lr, steps.hyperparameters, steps.metric, steps.loss, steps.calls)
     }
 
     /// The parameter named `name`.
     public func parameter(named name: String) -> FixtureParameter? {
-        parameters.first { $0.name == name }
+        parameterIndex(named: name).map { parameters[$0] }
     }
+
+    /// The position of the parameter named `name` in ``parameters``.
+    public func parameterIndex(named name: String) -> Int? { positions[name] }
 
     private func requireDType<T: FixtureScalar>(_: T.Type) throws {
         guard T.fixtureDType == header.dtype else {

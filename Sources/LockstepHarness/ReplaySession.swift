@@ -274,7 +274,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     private static func members(
         of group: FixtureHeader.ParamGroup, in reader: FixtureReader, _ parameters: [Parameter<T>]
     ) -> [Parameter<T>] {
-        group.params.compactMap { name in reader.parameters.firstIndex { $0.name == name }.map { parameters[$0] } }
+        group.params.compactMap { name in reader.parameterIndex(named: name).map { parameters[$0] } }
     }
 
     /// A recorded state key the optimizer does not keep is an error, never skipped.

@@ -77,6 +77,24 @@ struct OptimizerCoreTests {
         #expect(empty.message == "optimizer got an empty parameter list")
     }
 
+    /// Adding a group checks its parameters against a kept set, not against every
+    /// parameter collected again: 50,000 groups took minutes when each add was linear.
+    @Test(.timeLimit(.minutes(1)))
+    func addingGroupsIsLinear() throws {
+        let optimizer = try SGD([Parameter<Float>([0])])
+        for _ in 0..<50_000 { try optimizer.addParamGroup([Parameter<Float>([1])]) }
+        for _ in 0..<10_000 { try optimizer.addParamGroup([]) }
+        #expect(optimizer.paramGroups.count == 60_001)
+        let again = optimizer.paramGroups[25_000].params[0]
+        #expect(throws: OptimizerError(.valueError, "some parameters appear in more than one parameter group")) {
+            try optimizer.addParamGroup([again])
+        }
+        // AdamW rebuilds its storage wholesale; its set of parameters follows.
+        let w = Parameter<Float>([1])
+        let adamW = try AdamW([w])
+        #expect(throws: OptimizerError.self) { try adamW.addParamGroup([w]) }
+    }
+
     @Test func aParameterWithoutGradientIsSkippedAndGetsNoState() throws {
         let (a, b) = (Parameter<Float>([1, 2, 3]), Parameter<Float>([4, 5]))
         let optimizer = try AdamW([a, b], .init(lr: 0.1, weightDecay: 1e-2))
