@@ -27,11 +27,21 @@ struct FixtureCheck {
 
     private func jsonObject(_ root: HDF5Group, _ name: String) throws -> [String: JSONValue]? {
         guard let text = try optionalString(root, name) else { return nil }
-        guard let value = try? JSONValue.parse(text) else {
-            throw error("/", "attribute '\(name)' is not valid JSON")
-        }
+        let value = try json(text, attribute: name)
         guard let object = value.objectValue else { throw error("/", "attribute '\(name)' must be a JSON object") }
         return object
+    }
+
+    /// The JSON value of attribute `name`: invalid JSON, or JSON nested deeper than the
+    /// decoder reads, is an error naming the attribute.
+    private func json(_ text: String, attribute name: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(text)
+        } catch let tooDeep as JSONValue.NestingTooDeep {
+            throw error("/", "attribute '\(name)' \(tooDeep)")
+        } catch {
+            throw self.error("/", "attribute '\(name)' is not valid JSON")
+        }
     }
 
     func header(_ root: HDF5Group) throws -> FixtureHeader {
@@ -70,7 +80,7 @@ struct FixtureCheck {
     }
 
     func paramGroups(_ text: String, steps: Int) throws -> [FixtureHeader.ParamGroup] {
-        guard let value = try? JSONValue.parse(text) else { throw error("/", "attribute 'param_groups' is not valid JSON") }
+        let value = try json(text, attribute: "param_groups")
         guard let array = value.arrayValue, !array.isEmpty else {
             throw error("/", "attribute 'param_groups' must be a non-empty JSON array of groups")
         }

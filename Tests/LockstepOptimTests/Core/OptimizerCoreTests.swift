@@ -66,6 +66,19 @@ struct OptimizerCoreTests {
         #expect(throws: OptimizerError.self) {
             try Adam<Double>.Options.fromTorchJSON(Data(#"{"lr": "fast"}"#.utf8), defaults: .init(), optimizer: "Adam")
         }
+        // A type error names the JSON path within the group and the type expected.
+        for (json, message) in [
+            (#"{"lr": "fast"}"#, "Adam hyperparameter 'lr': expected a number, found a string"),
+            (#"{"lr": null}"#, "Adam hyperparameter 'lr': expected a number, found null"),
+            (#"{"betas": [0.9, "x"]}"#, "Adam hyperparameter 'betas[1]': expected a number, found a string"),
+            (#"{"betas": [0.9]}"#, "Adam hyperparameter 'betas[1]': missing: the list ends before it (expected a number)"),
+            (#"{"amsgrad": {"a": 1}}"#, "Adam hyperparameter 'amsgrad': expected true or false, found an object"),
+        ] {
+            let error = try #require(throws: OptimizerError.self) {
+                try Adam<Double>.Options.fromTorchJSON(Data(json.utf8), defaults: .init(), optimizer: "Adam")
+            }
+            #expect(error.message == message)
+        }
     }
 
     @Test func aParameterInTwoGroupsIsRejected() throws {
