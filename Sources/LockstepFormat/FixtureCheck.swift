@@ -61,6 +61,12 @@ struct FixtureCheck {
         guard steps >= 1, steps <= Int64(Int32.max) else {
             throw error("/", "attribute 'steps' is \(steps), expected a count of at least 1")
         }
+        // The reader holds a few numbers per step (has_grad, /steps/loss, closure_calls).
+        guard Int(steps) <= HDF5Dataset.memoryBudget / 8 else {
+            throw error(
+                "/",
+                "attribute 'steps' is \(steps): 8 bytes per step take more than the memory budget of \(HDF5Dataset.describeBytes(HDF5Dataset.memoryBudget)) (LOCKSTEP_MEMORY_BUDGET)")
+        }
         let modeName = try requiredString(root, "mode")
         guard let mode = FixtureHeader.Mode(rawValue: modeName) else {
             throw error("/", "attribute 'mode' is '\(modeName)', expected 'replay' or 'closure'")

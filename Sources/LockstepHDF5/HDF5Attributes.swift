@@ -79,6 +79,11 @@ extension HDF5Object {
                 return text
             }
             let size = H5Tget_size(type)
+            guard size < HDF5Dataset.memoryBudget else {
+                throw error(
+                    .badStorage,
+                    "attribute '\(name)' declares a string of \(HDF5Dataset.describeBytes(size)), more than the memory budget of \(HDF5Dataset.describeBytes(HDF5Dataset.memoryBudget)) (LOCKSTEP_MEMORY_BUDGET)")
+            }
             // A null-terminated memory type of the file's size would keep one byte for the
             // terminator and cut the last character: read the bytes padded instead.
             H5Tset_size(memoryType, size)

@@ -61,6 +61,16 @@ struct HostileFixtureTests {
         #expect(reader.header.paramGroups[0].params == ["w", "b"])
     }
 
+    @Test func countsFromAttributesAreCheckedAgainstTheMemoryBudget() throws {
+        // The per-step arrays `steps` asks for, and a fixed-length string's declared size.
+        try HDF5Dataset.$memoryBudget.withValue(20) { () throws -> Void in
+            #expect(try rejection().description == "\(path): /: attribute 'steps' is 3: 8 bytes per step take more than the memory budget of 20 bytes (LOCKSTEP_MEMORY_BUDGET)")
+        }
+        try HDF5Dataset.$memoryBudget.withValue(10) { () throws -> Void in
+            #expect(try rejection().description == "\(path): /: attribute 'format' declares a string of 15 bytes, more than the memory budget of 10 bytes (LOCKSTEP_MEMORY_BUDGET)")
+        }
+    }
+
     @Test func aStepSeriesWithUnstoredChunksIsRejected() throws {
         try HostileFiles.unwrittenDataset(in: path, group: "/params/w", name: "param", shape: [3, 1 << 20, 1 << 20], chunk: [1, 1, 1 << 20])
         #expect(try rejection().description.hasPrefix("\(path): /params/w/param: shape [3, 1048576, 1048576] declares 12 TiB, more than the whole file holds ("))
