@@ -83,7 +83,7 @@ let package = Package(
         ),
 
         // MARK: Tests mirror the targets; LockstepTestSupport holds what they share.
-        .target(name: "LockstepTestSupport", path: "Tests/LockstepTestSupport"),
+        .target(name: "LockstepTestSupport", dependencies: ["CHDF5", "LockstepHDF5"], path: "Tests/LockstepTestSupport"),
         .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5", "LockstepTestSupport"]),
         .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat", "LockstepTestSupport"]),
         .testTarget(

@@ -18,14 +18,17 @@ static inline hid_t lockstep_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t lockstep_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t lockstep_h5p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }
 static inline hid_t lockstep_h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t lockstep_h5p_link_access(void) { return H5P_LINK_ACCESS; }
 
 static inline hid_t lockstep_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t lockstep_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t lockstep_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t lockstep_h5t_native_int8(void) { return H5T_NATIVE_INT8; }
 static inline hid_t lockstep_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t lockstep_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t lockstep_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t lockstep_h5t_std_u8le(void) { return H5T_STD_U8LE; }
+static inline hid_t lockstep_h5t_std_i8le(void) { return H5T_STD_I8LE; }
 static inline hid_t lockstep_h5t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t lockstep_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t lockstep_h5t_variable(void) { return H5T_VARIABLE; }

@@ -72,13 +72,8 @@ extension VerifyCommand {
             progress.finish()
             let explanations = results.compactMap { if case .explanation(let e) = $0 { e } else { nil } }
             let invalid = results.compactMap { if case .invalid(let line) = $0 { line } else { nil } }
-            if let json {
-                do {
-                    try writeAtomically(try Self.encoder.encode(explanations), to: json)
-                } catch {
-                    report.error("\(json): cannot write the JSON report: \((error as? ReportError)?.message ?? error.localizedDescription)")
-                    throw ExitCode(2)
-                }
+            if let json, !writeReport("the JSON report", to: json, readingFrom: fixtures, report: report, { try Self.encoder.encode(explanations) }) {
+                throw ExitCode(2)
             }
             if !invalid.isEmpty { throw ExitCode(2) }
             throw ExitCode(explanations.contains { $0.verdict == .unexplained } ? 1 : 0)

@@ -396,7 +396,7 @@ enum HTMLReport {
     private static func summary(_ series: [(step: Int, value: Double?)]) -> String {
         if let nan = series.first(where: { $0.value == nil }) { return ": NaN against a number at step \(nan.step)" }
         guard let worst = series.max(by: { ($0.value ?? 0) < ($1.value ?? 0) }), let value = worst.value, value > 0 else { return "" }
-        return ": largest \(value >= 1 && value == value.rounded() ? "\(Int(value))" : number(value)) at step \(worst.step)"
+        return ": largest \(value >= 1 && value < 0x1p63 && value == value.rounded() ? "\(Int(value))" : number(value)) at step \(worst.step)"
     }
 
     /// A coordinate with one decimal.

@@ -1,16 +1,27 @@
 import ArgumentParser
 import LockstepFormat
+import LockstepOptim
 
 extension VerifyCommand {
     /// Prints what a fixture holds, after checking it against the format.
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a fixture against the format and print its header, groups and datasets.")
+            abstract: "Check a fixture as `check` does (the format, and what replay rejects) and print its header, groups and datasets.")
 
         @Argument(help: ArgumentHelp("The fixture (.h5).", valueName: "file"))
         var fixture: String
 
         func run() throws {
+            // What `check` finds invalid, `inspect` does too: the file is replayed as `check`
+            // replays it (what the optimizer rejects, a value a row may not hold), its values
+            // not judged. A fixture that fails on its values is valid, and is shown.
+            let verifier = FixtureVerifier(
+                bounds: Bounds(), teacherForcing: false, parallelism: Parallelism(threads: 1),
+                optimizers: VerifyCommand.optimizers, replayedAs: nil, details: false)
+            if case .invalid(let line) = verifier.run(fixture).verdict {
+                TextReport().error(line)
+                throw ExitCode(2)
+            }
             let reader: FixtureReader
             do {
                 reader = try FixtureReader(path: fixture)
@@ -19,7 +30,7 @@ extension VerifyCommand {
                 throw ExitCode(2)
             }
             let header = reader.header
-            print("\(fixture): \(header.optimizer) \(header.dtype.rawValue), \(header.steps) steps, mode \(header.mode.rawValue)")
+            print("\(TextReport.escaped(fixture)): \(header.optimizer) \(header.dtype.rawValue), \(header.steps) steps, mode \(header.mode.rawValue)")
             if let description = header.description { print("  \(description)") }
             print("  reference: \(JSONValue.object(header.reference.json))")
             if let scheduler = header.scheduler { print("  scheduler: \(JSONValue.object(scheduler))") }

@@ -68,13 +68,8 @@ extension VerifyCommand {
             }
             for r in reports { MutationText.lines(r).forEach(report.standardOutput) }
             if markdown { MutationText.markdown(reports).forEach(report.standardOutput) }
-            if let json {
-                do {
-                    try writeAtomically(try Explain.encoder.encode(reports), to: json)
-                } catch {
-                    report.error("\(json): cannot write the JSON report: \((error as? ReportError)?.message ?? error.localizedDescription)")
-                    throw ExitCode(2)
-                }
+            if let json, !writeReport("the JSON report", to: json, readingFrom: fixtures, report: report, { try Explain.encoder.encode(reports) }) {
+                throw ExitCode(2)
             }
         }
     }

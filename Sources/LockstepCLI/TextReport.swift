@@ -12,7 +12,7 @@ struct TextReport {
         let sqrt = result.tensorSqrt.flatMap { $0 == TorchSqrt.correctlyRounded.rawValue ? nil : "\($0) sqrt" }
         let path = [result.implementation, result.cpuCapability, sqrt].compactMap { $0 }.joined(separator: " ")
         standardOutput(
-            "\(result.passed ? "PASS" : "FAIL") \(result.fixture): \(result.optimizer) \(result.dtype)"
+            "\(result.passed ? "PASS" : "FAIL") \(Self.escaped(result.fixture)): \(result.optimizer) \(result.dtype)"
                 + (path.isEmpty ? "" : " (\(path))")
                 + ", \(result.steps) steps, \(result.mode.rawValue); \(result.tolerance)")
         let width = max(28, result.tensors.map(\.tensor.count).max() ?? 0)
@@ -28,7 +28,29 @@ struct TextReport {
         if let note = result.sqrtNote, !result.isExact { standardOutput("  note: " + note) }
     }
 
-    func error(_ line: String) { standardError("error: " + line) }
+    func error(_ line: String) { standardError("error: " + Self.escaped(line)) }
+
+    /// `line` with control characters escaped (`\n`, `\t`, `\u{1B}`, ...), so that a file
+    /// name or a string from a file cannot split the one line an error is, nor drive the
+    /// terminal.
+    static func escaped(_ line: String) -> String {
+        guard line.unicodeScalars.contains(where: isControl) else { return line }
+        var text = ""
+        for scalar in line.unicodeScalars {
+            switch scalar {
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where isControl(scalar): text += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
 
     func summary(_ outcome: Outcome) {
         standardOutput(

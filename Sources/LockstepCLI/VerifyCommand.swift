@@ -111,21 +111,13 @@ extension VerifyCommand {
             let runs = verifyAll(report: &report)
             let outcome = Outcome(runs)
             var failedWrite = false
-            if let json {
-                do {
-                    try writeAtomically(try Self.jsonData(outcome), to: json)
-                } catch {
-                    report.error("\(json): cannot write the JSON report: \((error as? ReportError)?.message ?? error.localizedDescription)")
-                    failedWrite = true
-                }
+            if let json, !writeReport("the JSON report", to: json, readingFrom: fixtures, report: report, { try Self.jsonData(outcome) }) {
+                failedWrite = true
             }
-            if let path = htmlReport {
-                do {
-                    try writeAtomically(Data(HTMLReport.render(runs).utf8), to: path)
-                } catch {
-                    report.error("\(path): cannot write the HTML report: \((error as? ReportError)?.message ?? error.localizedDescription)")
-                    failedWrite = true
-                }
+            if let path = htmlReport,
+                !writeReport("the HTML report", to: path, readingFrom: fixtures, report: report, { Data(HTMLReport.render(runs).utf8) })
+            {
+                failedWrite = true
             }
             throw ExitCode(failedWrite ? 2 : outcome.exitCode)
         }
@@ -162,29 +154,6 @@ extension VerifyCommand {
             return try encoder.encode(outcome)
         }
     }
-}
-
-/// Writes `data` to a temporary file beside `path` and renames it into place, so a reader
-/// never sees half a report.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let folder = url.deletingLastPathComponent().path
-    var isFolder: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-        throw ReportError(message: "the folder \(folder) does not exist")
-    }
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    try data.write(to: temporary)
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw ReportError(message: reason)
-    }
-}
-
-/// Why the JSON report could not be written.
-struct ReportError: Error {
-    var message: String
 }
 
 /// Everything one run of `verify check` found.

@@ -32,11 +32,7 @@ extension FixtureCheck {
             guard dataset.storedType.isInteger, dataset.shape.count == 1 else {
                 throw error(dataset.path, "must be [E] uint8, is \(dataset.shape) \(dataset.storedType)")
             }
-            let flags = try dataset.read(UInt8.self)
-            if let bad = flags.firstIndex(where: { $0 > 1 }) {
-                throw error(dataset.path, "row \(bad) is \(flags[bad]), expected 0 or 1")
-            }
-            hasGrad = flags.map { $0 == 1 }
+            hasGrad = try flags(dataset)
         }
         return .init(param: param, grad: grad, hasGrad: hasGrad)
     }

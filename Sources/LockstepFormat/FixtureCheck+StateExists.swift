@@ -19,11 +19,7 @@ extension FixtureCheck {
             guard dataset.shape == [header.steps] else {
                 throw error(dataset.path, "shape \(dataset.shape), expected [\(header.steps)]")
             }
-            let values = try dataset.read(UInt8.self)
-            if let bad = values.firstIndex(where: { $0 > 1 }) {
-                throw error(dataset.path, "row \(bad) is \(values[bad]), expected 0 or 1")
-            }
-            flags[key] = values.map { $0 == 1 }
+            flags[key] = try self.flags(dataset)
         }
         return flags
     }

@@ -27,11 +27,21 @@ struct FixtureCheck {
 
     private func jsonObject(_ root: HDF5Group, _ name: String) throws -> [String: JSONValue]? {
         guard let text = try optionalString(root, name) else { return nil }
-        guard let value = try? JSONValue.parse(text) else {
-            throw error("/", "attribute '\(name)' is not valid JSON")
-        }
+        let value = try json(text, attribute: name)
         guard let object = value.objectValue else { throw error("/", "attribute '\(name)' must be a JSON object") }
         return object
+    }
+
+    /// The JSON value of attribute `name`: invalid JSON, or JSON nested deeper than the
+    /// decoder reads, is an error naming the attribute.
+    private func json(_ text: String, attribute name: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(text)
+        } catch let tooDeep as JSONValue.NestingTooDeep {
+            throw error("/", "attribute '\(name)' \(tooDeep)")
+        } catch {
+            throw self.error("/", "attribute '\(name)' is not valid JSON")
+        }
     }
 
     func header(_ root: HDF5Group) throws -> FixtureHeader {
@@ -50,6 +60,12 @@ struct FixtureCheck {
         let steps = try requiredInteger(root, "steps")
         guard steps >= 1, steps <= Int64(Int32.max) else {
             throw error("/", "attribute 'steps' is \(steps), expected a count of at least 1")
+        }
+        // The reader holds a few numbers per step (has_grad, /steps/loss, closure_calls).
+        guard Int(steps) <= HDF5Dataset.memoryBudget / 8 else {
+            throw error(
+                "/",
+                "attribute 'steps' is \(steps): 8 bytes per step take more than the memory budget of \(HDF5Dataset.describeBytes(HDF5Dataset.memoryBudget)) (LOCKSTEP_MEMORY_BUDGET)")
         }
         let modeName = try requiredString(root, "mode")
         guard let mode = FixtureHeader.Mode(rawValue: modeName) else {
@@ -70,7 +86,7 @@ struct FixtureCheck {
     }
 
     func paramGroups(_ text: String, steps: Int) throws -> [FixtureHeader.ParamGroup] {
-        guard let value = try? JSONValue.parse(text) else { throw error("/", "attribute 'param_groups' is not valid JSON") }
+        let value = try json(text, attribute: "param_groups")
         guard let array = value.arrayValue, !array.isEmpty else {
             throw error("/", "attribute 'param_groups' must be a non-empty JSON array of groups")
         }
@@ -147,6 +163,10 @@ struct FixtureCheck {
         }
         let ulp = try bound("max_ulp")
         if let ulp, ulp.rounded() != ulp { throw error("/", "attribute 'tolerance': \"max_ulp\" must be a whole number") }
+        // 2^64 and beyond do not fit UInt64 (whose largest value is 2^64 − 1, and 2^64 as a Double).
+        if let ulp, ulp >= 0x1p64 {
+            throw error("/", "attribute 'tolerance': \"max_ulp\" is \(ulp), more than the largest count of ULPs (\(UInt64.max))")
+        }
         return .init(rtol: try bound("rtol"), atol: try bound("atol"), maxULP: ulp.map { UInt64($0) })
     }
 
@@ -162,12 +182,16 @@ struct FixtureCheck {
         let params = try root.group("params")
         let order = header.parameterOrder
         let present = Set(try params.childNames())
-        for name in present.sorted() where !order.contains(name) {
+        let named = Set(order)
+        for name in present.sorted() where !named.contains(name) {
             throw error("/params/\(name)", "parameter is not named in param_groups")
         }
+        var joinsAt: [String: Int] = [:]
+        for group in header.paramGroups { for name in group.params { joinsAt[name] = group.addedAtStep } }
         return try order.enumerated().map { position, name in
             guard present.contains(name) else { throw error("/params/\(name)", "group not found (named in param_groups)") }
-            return try parameter(try params.group(name), name: name, position: position, header: header)
+            return try parameter(
+                try params.group(name), name: name, position: position, joinsAt: joinsAt[name] ?? 1, header: header)
         }
     }
 
@@ -193,7 +217,9 @@ struct FixtureCheck {
         return dataset
     }
 
-    private func parameter(_ group: HDF5Group, name: String, position: Int, header: FixtureHeader) throws -> FixtureParameter {
+    private func parameter(
+        _ group: HDF5Group, name: String, position: Int, joinsAt: Int, header: FixtureHeader
+    ) throws -> FixtureParameter {
         guard try group.hasAttribute("index") else { throw error(group.path, "missing required attribute 'index'") }
         let index = try group.integerAttribute("index")
         guard index == position else {
@@ -216,11 +242,7 @@ struct FixtureCheck {
             guard dataset.shape == [header.steps] else {
                 throw error(dataset.path, "shape \(dataset.shape), expected [\(header.steps)]")
             }
-            let flags = try dataset.read(UInt8.self)
-            if let bad = flags.firstIndex(where: { $0 > 1 }) {
-                throw error(dataset.path, "row \(bad) is \(flags[bad]), expected 0 or 1")
-            }
-            hasGrad = flags.map { $0 == 1 }
+            hasGrad = try flags(dataset)
         }
         let gradMask = try sparseGradMask(group, header: header, shape: shape)
         var state: [String: HDF5Dataset] = [:]
@@ -231,7 +253,6 @@ struct FixtureCheck {
                 state[key] = try stepSeries(dataset, header: header)
             }
         }
-        let joinsAt = header.paramGroups.first { $0.params.contains(name) }?.addedAtStep ?? 1
         return FixtureParameter(
             name: name, index: position, shape: shape, hasGrad: hasGrad, stateKeys: state.keys.sorted(),
             initial: initial, grad: grad, gradMask: gradMask, param: param, state: state,
@@ -251,6 +272,17 @@ struct FixtureCheck {
         }
         guard dataset.storedType.isInteger else { throw error(dataset.path, "holds \(dataset.storedType), expected uint8") }
         return try stepSeries(dataset, header: header, rowShape: shape)
+    }
+
+    /// The values of an `[N]` or `[E]` integer dataset of flags (`has_grad`, `state_exists`),
+    /// each of which must be 0 or 1. Read as `Int64`, which holds every stored integer type's
+    /// values (HDF5 would clip an int8 −1 read as uint8 to 0, a flag like any other).
+    func flags(_ dataset: HDF5Dataset) throws -> [Bool] {
+        let values = try dataset.read(Int64.self)
+        if let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw error(dataset.path, "row \(bad) is \(values[bad]), expected 0 or 1")
+        }
+        return values.map { $0 == 1 }
     }
 
     // MARK: /steps
@@ -361,14 +393,17 @@ struct FixtureCheck {
         case "quadratic":
             let (a, aShape) = try data("A", rank: 2)
             let (b, bShape) = try data("b", rank: 1)
-            guard aShape[0] == aShape[1], aShape[0] == bShape[0] else {
-                throw error(group.path + "/A", "shape \(aShape) must be [n, n] with b of shape [n]; b is \(bShape)")
+            guard aShape[0] == aShape[1], aShape[0] == bShape[0], bShape[0] > 0 else {
+                throw error(group.path + "/A", "shape \(aShape) must be [n, n] with b of shape [n], n ≥ 1; b is \(bShape)")
             }
             return .quadratic(a: a, b: b, n: bShape[0])
         case "rosenbrock":
             return .rosenbrock(a: try number("a", default: 1), b: try number("b", default: 100))
         case "logistic_regression":
             let (x, xShape) = try data("X", rank: 2)
+            guard xShape[0] > 0, xShape[1] > 0 else {
+                throw error(group.path + "/X", "shape \(xShape) has no \(xShape[0] == 0 ? "rows" : "columns"); the loss averages over at least one row of at least one feature")
+            }
             let (y, yShape) = try data("y", rank: 1)
             guard xShape[0] == yShape[0] else {
                 throw error(group.path + "/y", "shape \(yShape) disagrees with X \(xShape): expected [\(xShape[0])]")

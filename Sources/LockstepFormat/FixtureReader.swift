@@ -23,6 +23,8 @@ public final class FixtureReader: Sendable {
     public let fingerprints: FixtureFingerprints
 
     private let file: HDF5File
+    /// Each parameter's position in `parameters`, by name.
+    private let positions: [String: Int]
     private let learningRates: HDF5Dataset?
     private let hyperparameterSeries: [String: HDF5Dataset]
     private let metrics: HDF5Dataset?
@@ -45,14 +47,18 @@ public final class FixtureReader: Sendable {
             let fingerprints = try check.fingerprints(root)
             return (file, header, parameters, objective, evaluations, fingerprints, steps)
         }
+        positions = Dictionary(parameters.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
         (learningRates, hyperparameterSeries, metrics, loss, closureCalls) =
             (steps.lr, steps.hyperparameters, steps.metric, steps.loss, steps.calls)
     }
 
     /// The parameter named `name`.
     public func parameter(named name: String) -> FixtureParameter? {
-        parameters.first { $0.name == name }
+        parameterIndex(named: name).map { parameters[$0] }
     }
+
+    /// The position of the parameter named `name` in ``parameters``.
+    public func parameterIndex(named name: String) -> Int? { positions[name] }
 
     private func requireDType<T: FixtureScalar>(_: T.Type) throws {
         guard T.fixtureDType == header.dtype else {
@@ -122,13 +128,18 @@ public final class FixtureReader: Sendable {
     /// - Throws: a ``FixtureError`` naming the row when an entry is neither 0 nor 1.
     public func readGradMask(of parameter: FixtureParameter, step: Int, into mask: inout [Bool]) throws -> Bool {
         guard let dataset = parameter.gradMask else { return false }
-        var row: [UInt8] = []
-        try translatingErrors { try dataset.readRow(step - 1, into: &row) }
-        if let bad = row.firstIndex(where: { $0 > 1 }) {
-            throw FixtureError(
-                file: path, object: dataset.path, message: "row \(step - 1), element \(bad) is \(row[bad]), expected 0 or 1")
+        // uint8, as written, is read as it is stored; any other integer type as Int64, which
+        // holds its values (HDF5 would clip an int8 −1 read as uint8 to 0).
+        func read<I: HDF5Scalar & BinaryInteger>(_: I.Type) throws {
+            var row: [I] = []
+            try translatingErrors { try dataset.readRow(step - 1, into: &row) }
+            if let bad = row.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+                throw FixtureError(
+                    file: path, object: dataset.path, message: "row \(step - 1), element \(bad) is \(row[bad]), expected 0 or 1")
+            }
+            mask = row.map { $0 == 1 }
         }
-        mask = row.map { $0 == 1 }
+        if dataset.storedType == UInt8.storedType { try read(UInt8.self) } else { try read(Int64.self) }
         return true
     }
 

@@ -61,7 +61,10 @@ extension HDF5Object {
             }
             let memoryType = H5Tcopy(lockstep_h5t_c_s1())
             defer { H5Tclose(memoryType) }
-            H5Tset_cset(memoryType, H5T_CSET_UTF8)
+            // HDF5 converts no string between character sets (ASCII, h5py's for `bytes`, to
+            // UTF-8 has no path): read in the file's own set; the bytes are checked as UTF-8.
+            let cset = H5Tget_cset(type)
+            H5Tset_cset(memoryType, cset == H5T_CSET_ASCII ? H5T_CSET_ASCII : H5T_CSET_UTF8)
             if H5Tis_variable_str(type) > 0 {
                 H5Tset_size(memoryType, lockstep_h5t_variable())
                 var pointer: UnsafeMutablePointer<CChar>? = nil
@@ -69,9 +72,18 @@ extension HDF5Object {
                     H5Aread(attribute, memoryType, &pointer), file: file.path, object: path,
                     "cannot read attribute '\(name)'")
                 defer { if let pointer { H5free_memory(pointer) } }
-                return pointer.map { String(cString: $0) } ?? ""
+                guard let pointer else { return "" }
+                guard let text = String(validatingCString: pointer) else {
+                    throw error(.typeMismatch, "attribute '\(name)' is not valid UTF-8")
+                }
+                return text
             }
             let size = H5Tget_size(type)
+            guard size < HDF5Dataset.memoryBudget else {
+                throw error(
+                    .badStorage,
+                    "attribute '\(name)' declares a string of \(HDF5Dataset.describeBytes(size)), more than the memory budget of \(HDF5Dataset.describeBytes(HDF5Dataset.memoryBudget)) (LOCKSTEP_MEMORY_BUDGET)")
+            }
             // A null-terminated memory type of the file's size would keep one byte for the
             // terminator and cut the last character: read the bytes padded instead.
             H5Tset_size(memoryType, size)

@@ -48,7 +48,10 @@ public final class HDF5Dataset: HDF5Object {
         }
     }
 
-    init(file: HDF5File, path: String, handle: HDF5Handle) throws {
+    /// Wraps an open dataset. `checkingStorage` (a dataset read from a file, not one being
+    /// written) also refuses data from outside the file and storage that disagrees with the
+    /// declared shape: see ``checkStorage(_:type:shape:)``.
+    init(file: HDF5File, path: String, handle: HDF5Handle, checkingStorage: Bool = false) throws {
         self.file = file
         self.path = path
         self.handle = handle
@@ -71,9 +74,144 @@ public final class HDF5Dataset: HDF5Object {
             let type = try checkID(
                 H5Dget_type(handle.id), .libraryFailure, file: file.path, object: path, "cannot read the datatype")
             defer { H5Tclose(type) }
-            let shape = dims.map { Int($0) }
+            guard let shape = Self.shape(dims, elementSize: H5Tget_size(type)) else {
+                throw HDF5Error(
+                    .badStorage, file: file.path, object: path,
+                    message: "shape \(dims) holds more bytes than can be addressed")
+            }
+            if checkingStorage { try Self.checkStorage(handle.id, file: file, path: path, shape: shape, elementSize: H5Tget_size(type)) }
             return (shape, HDF5StoredType(typeID: type), Self.rawChunks(handle.id, type: type, shape: shape))
         }
+    }
+
+    /// The dimensions as `Int`s, or `nil` when a dimension, the element count or the byte
+    /// count does not fit in an `Int`: then `reduce(1, *)` over the shape would trap.
+    private static func shape(_ dims: [hsize_t], elementSize: Int) -> [Int]? {
+        var bytes = max(elementSize, 1)
+        for dim in dims {
+            guard dim <= hsize_t(Int.max) else { return nil }
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: Int(dim))
+            guard !overflow else { return nil }
+            bytes = product
+        }
+        return dims.map { Int($0) }
+    }
+
+    /// The most bytes one read (``read(_:)``, or one row by ``readRow(_:into:)``) may
+    /// allocate: `LOCKSTEP_MEMORY_BUDGET` from the environment (bytes, or with a suffix `K`,
+    /// `M`, `G`, `T`: powers of 1024) if set, else 4 GiB or half the physical memory,
+    /// whichever is less. A task may set its own with `$memoryBudget.withValue(_:)`.
+    @TaskLocal public static var memoryBudget: Int = defaultMemoryBudget
+
+    /// The budget from the environment, or the default.
+    public static let defaultMemoryBudget: Int = {
+        if let text = ProcessInfo.processInfo.environment["LOCKSTEP_MEMORY_BUDGET"], let bytes = parseByteCount(text) {
+            return bytes
+        }
+        return min(4 << 30, Int(clamping: ProcessInfo.processInfo.physicalMemory / 2))
+    }()
+
+    /// `123`, `512K`, `8G`: a byte count, `nil` when it is not one or overflows.
+    public static func parseByteCount(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        var unit = 1
+        if let last = digits.last?.uppercased().first, let scale = units[last] {
+            unit = scale
+            digits = digits.dropLast()
+        }
+        guard let value = Int(digits), value >= 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : bytes
+    }
+
+    /// `4 GiB`, `512 MiB`, `1000 bytes`: a byte count for a message.
+    public static func describeBytes(_ bytes: Int) -> String {
+        for (unit, name) in [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] where bytes >= unit {
+            let value = Double(bytes) / Double(unit)
+            return value == value.rounded() ? "\(Int(value)) \(name)" : String(format: "%.1f %@", value, name)
+        }
+        return "\(bytes) bytes"
+    }
+
+    /// Refuses what would read from outside the file, and storage that cannot hold what the
+    /// shape declares, before a byte is allocated for it. Call under the library lock.
+    ///
+    /// - A virtual dataset, or one with external raw storage, reads other files: refused.
+    /// - Unless a filter compresses it (anything but `fletcher32` and `shuffle`), the data
+    ///   takes its declared bytes in the file: a shape that declares more than the whole file
+    ///   is refused.
+    /// - Every chunk, or the contiguous block, must be stored: HDF5 reads what is not as the
+    ///   fill value, so a missing chunk would read as zeros.
+    private static func checkStorage(_ id: hid_t, file: HDF5File, path: String, shape: [Int], elementSize: Int) throws {
+        func refuse(_ kind: HDF5Error.Kind, _ message: String) -> HDF5Error {
+            HDF5Error(kind, file: file.path, object: path, message: message, detail: HDF5Library.takeErrorStack())
+        }
+        let outside = "the format reads data only from the file itself"
+        let dcpl = try checkID(
+            H5Dget_create_plist(id), .libraryFailure, file: file.path, object: path, "cannot read the creation property list")
+        defer { H5Pclose(dcpl) }
+        let layout = H5Pget_layout(dcpl)
+        if layout == H5D_VIRTUAL { throw refuse(.outsideFile, "virtual dataset: \(outside)") }
+        let externals = H5Pget_external_count(dcpl)
+        if externals != 0 {
+            var name = [CChar](repeating: 0, count: 4096)
+            var offset: off_t = 0
+            var size: hsize_t = 0
+            let target = externals > 0 && H5Pget_external(dcpl, 0, name.count, &name, &offset, &size) >= 0
+                ? " (in \(String(cString: name)))" : ""
+            throw refuse(.outsideFile, "external raw storage\(target): \(outside)")
+        }
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return }
+        let bytes = count * elementSize
+        var compressed = false
+        for index in 0..<max(0, H5Pget_nfilters(dcpl)) {
+            var flags: UInt32 = 0
+            var elements = 0
+            var config: UInt32 = 0
+            let filter = H5Pget_filter2(dcpl, UInt32(index), &flags, &elements, nil, 0, nil, &config)
+            if filter != H5Z_FILTER_FLETCHER32, filter != H5Z_FILTER_SHUFFLE { compressed = true }
+        }
+        var fileSize: hsize_t = 0
+        if !compressed, H5Fget_filesize(file.handle.id, &fileSize) >= 0, hsize_t(bytes) > fileSize {
+            throw refuse(
+                .badStorage,
+                "shape \(shape) declares \(describeBytes(bytes)), more than the whole file holds (\(describeBytes(Int(clamping: fileSize))))")
+        }
+        if layout == H5D_CHUNKED {
+            var chunk = [hsize_t](repeating: 0, count: shape.count)
+            guard H5Pget_chunk(dcpl, Int32(chunk.count), &chunk) == Int32(shape.count), !chunk.contains(0) else {
+                throw refuse(.badStorage, "cannot read the chunk shape")
+            }
+            var expected: hsize_t = 1
+            for (dim, size) in zip(shape, chunk) { expected *= (hsize_t(dim) + size - 1) / size }
+            var stored: hsize_t = 0
+            let space = H5Dget_space(id)
+            defer { if space >= 0 { H5Sclose(space) } }
+            guard space >= 0, H5Dget_num_chunks(id, space, &stored) >= 0 else {
+                throw refuse(.libraryFailure, "cannot count the stored chunks")
+            }
+            if stored < expected {
+                throw refuse(
+                    .badStorage,
+                    "stores \(stored) of its \(expected) chunks; HDF5 would read the fill value for the rest")
+            }
+        } else if H5Dget_storage_size(id) < hsize_t(bytes) {
+            throw refuse(
+                .badStorage,
+                "stores \(H5Dget_storage_size(id)) of the \(bytes) bytes its shape \(shape) declares; HDF5 would read the fill value for the rest")
+        }
+    }
+
+    /// Throws unless `elements` elements of `T` fit in ``memoryBudget``: called before every
+    /// allocation for data read from the file.
+    func checkBudget<T>(_ elements: Int, _: T.Type, what: String) throws {
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard overflow || bytes > Self.memoryBudget else { return }
+        throw error(
+            .badStorage,
+            "\(what) takes \(overflow ? "more than \(Int.max) bytes" : Self.describeBytes(bytes)), more than the memory budget of \(Self.describeBytes(Self.memoryBudget)) (LOCKSTEP_MEMORY_BUDGET)")
     }
 
     /// Whether the chunks of the dataset can be read raw, and how. Anything unusual
@@ -144,6 +282,7 @@ public final class HDF5Dataset: HDF5Object {
     /// stored width differs from `T`'s; check ``storedType`` first where that matters.
     public func read<T: HDF5Scalar>(_: T.Type = T.self) throws -> [T] {
         try requireNumeric(T.self)
+        try checkBudget(count, T.self, what: "reading shape \(shape)")
         let raw = rawChunks.flatMap { $0.whole && $0.nativeType == T.nativeType ? $0 : nil }
         var values: [T] = Self.zeros(count, capacity: count + (raw?.padding(T.self) ?? 0))
         guard count > 0 else { return values }
@@ -166,6 +305,7 @@ public final class HDF5Dataset: HDF5Object {
         guard let rows = shape.first else { throw error(.invalidRequest, "is a scalar; it has no rows") }
         guard row >= 0, row < rows else { throw error(.invalidRequest, "row \(row) is outside 0..<\(rows)") }
         let rowCount = shape.dropFirst().reduce(1, *)
+        try checkBudget(rowCount, T.self, what: "a row of shape \(Array(shape.dropFirst()))")
         let raw = rawChunks.flatMap { $0.rows && $0.nativeType == T.nativeType ? $0 : nil }
         if buffer.count != rowCount { buffer = Self.zeros(rowCount, capacity: rowCount + (raw?.padding(T.self) ?? 0)) }
         guard rowCount > 0 else { return }

@@ -14,6 +14,15 @@ public struct HDF5Error: Error, Sendable, Equatable, CustomStringConvertible {
         case libraryFailure
         /// A request the caller made does not fit the object (row out of range, ...).
         case invalidRequest
+        /// The object would be read from outside the file (an external link, a virtual
+        /// dataset, external raw storage), which the layer refuses.
+        case outsideFile
+        /// A dataset's storage disagrees with what it declares: an element count that
+        /// overflows, more bytes than the file holds, chunks that are not stored (HDF5 would
+        /// read its fill value), or more bytes than ``HDF5Dataset/memoryBudget`` in one read.
+        case badStorage
+        /// The file cannot be read: a FIFO, device or directory, or permission denied.
+        case unreadable
     }
 
     public var kind: Kind

@@ -1,5 +1,10 @@
 import CHDF5
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An open HDF5 file. The file is closed when the last reference to it, or to any object
 /// inside it, is released.
@@ -45,12 +50,16 @@ public final class HDF5File: Sendable {
 
     /// Opens an existing file for reading.
     ///
+    /// Only a regular file (or a symbolic link to one) is opened: the path is opened first
+    /// without blocking and checked with `fstat`, so that a FIFO, a device or a directory is
+    /// refused rather than read (a FIFO would block forever), and permission denied is said
+    /// as such. After HDF5 opens it, the file it opened is checked to be the same one.
+    ///
     /// - Throws: ``HDF5Error`` with kind `.cannotOpenFile` when the file is missing, is not
-    ///   HDF5, or is damaged so badly that its superblock cannot be read.
+    ///   HDF5, or is damaged so badly that its superblock cannot be read; `.unreadable` for
+    ///   a file that is not regular or may not be read.
     public static func open(readingAt path: String) throws -> HDF5File {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw HDF5Error(.cannotOpenFile, file: path, object: "/", message: "no such file")
-        }
+        let identity = try regularFileIdentity(path)
         return try HDF5Library.call {
             if H5Fis_hdf5(path) <= 0 {
                 _ = HDF5Library.takeErrorStack()
@@ -61,8 +70,56 @@ public final class HDF5File: Sendable {
             let id = try checkID(
                 H5Fopen(path, lockstep_h5f_acc_rdonly(), fapl),
                 .cannotOpenFile, file: path, object: "/", "cannot open the HDF5 file")
-            return HDF5File(path: path, handle: HDF5Handle(id, close: H5Fclose))
+            let file = HDF5File(path: path, handle: HDF5Handle(id, close: H5Fclose))
+            if let opened = file.openedIdentity(fapl), opened != identity {
+                throw HDF5Error(.unreadable, file: path, object: "/", message: "the file was replaced while it was being opened")
+            }
+            return file
         }
+    }
+
+    /// The device and inode of the regular file at `path` (following symbolic links).
+    ///
+    /// The path is opened read-only and non-blocking, then checked with `fstat`: a FIFO
+    /// opens at once without a writer, and is refused with the other kinds of file.
+    static func regularFileIdentity(_ path: String) throws -> FileIdentity {
+        func refuse(_ kind: HDF5Error.Kind, _ message: String) -> HDF5Error {
+            HDF5Error(kind, file: path, object: "/", message: message)
+        }
+        let descriptor = openWithoutBlocking(path)
+        guard descriptor >= 0 else {
+            let code = errno
+            switch code {
+            case ENOENT, ENOTDIR:
+                throw refuse(
+                    .cannotOpenFile,
+                    path.contains("\u{FFFD}")
+                        ? "no such file (the name holds U+FFFD, which is how a name that is not valid UTF-8 arrives: rename the file)"
+                        : "no such file")
+            case EACCES, EPERM: throw refuse(.unreadable, "permission denied")
+            default: throw refuse(.unreadable, "cannot open the file: \(String(cString: strerror(code)))")
+            }
+        }
+        defer { closeDescriptor(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw refuse(.unreadable, "cannot read the file's status: \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw refuse(.unreadable, "is \(FileIdentity.kindName(info.st_mode)), not a regular file")
+        }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// The device and inode of the file HDF5 opened, or `nil` when the driver does not say.
+    /// Call under the library lock.
+    private func openedIdentity(_ fapl: hid_t) -> FileIdentity? {
+        defer { _ = H5Eclear2(lockstep_h5e_default()) }
+        var pointer: UnsafeMutableRawPointer?
+        guard H5Fget_vfd_handle(handle.id, fapl, &pointer) >= 0, let pointer else { return nil }
+        var info = stat()
+        guard fstat(pointer.load(as: Int32.self), &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
     /// Creates (or truncates) a file for writing, readable by HDF5 1.10 and later.
@@ -132,3 +189,43 @@ public final class HDF5File: Sendable {
         }
     }
 }
+
+/// Which file a path names: its device and inode, to tell whether two paths are one file.
+public struct FileIdentity: Sendable, Hashable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    /// The identity of the file at `path` after symbolic links, or `nil` when there is none.
+    public init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// "a FIFO", "a directory", ... for a `st_mode`.
+    public static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "not a regular file"
+        }
+    }
+}
+
+/// `open(2)` read-only and non-blocking (a FIFO opens at once), outside ``HDF5File``, whose
+/// `open` methods would shadow the C function.
+private func openWithoutBlocking(_ path: String) -> Int32 {
+    open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+}
+
+private func closeDescriptor(_ descriptor: Int32) { _ = close(descriptor) }

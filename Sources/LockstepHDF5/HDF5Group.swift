@@ -16,17 +16,37 @@ public final class HDF5Group: HDF5Object {
     public enum ChildKind: Sendable, Equatable { case group, dataset, other }
 
     /// The kind of the child `name`, or `nil` when there is none.
+    ///
+    /// The link is looked at before the object it leads to: an external link (or a
+    /// user-defined one) is refused, naming where it points, and never followed, so that
+    /// nothing is read from outside the file. A soft link inside the file is followed.
     public func childKind(_ name: String) throws -> ChildKind? {
         try HDF5Library.call {
-            let exists = H5Lexists(handle.id, name, lockstep_h5p_default())
+            let childPath = joinPath(path, name)
+            let exists = H5Lexists(handle.id, name, HDF5Library.linkAccess)
             if exists < 0 {
                 throw error(.libraryFailure, "cannot look up '\(name)'", detail: HDF5Library.takeErrorStack())
             }
             guard exists > 0 else { return nil }
-            let id = H5Oopen(handle.id, name, lockstep_h5p_default())
+            var info = H5L_info_t()
+            try checkStatus(
+                H5Lget_info(handle.id, name, &info, HDF5Library.linkAccess), file: file.path, object: childPath,
+                "cannot read the link")
+            switch info.type {
+            case H5L_TYPE_HARD, H5L_TYPE_SOFT: break
+            case H5L_TYPE_EXTERNAL:
+                throw HDF5Error(
+                    .outsideFile, file: file.path, object: childPath,
+                    message: "external link\(externalTarget(name, size: info.u.val_size)): the format reads data only from the file itself")
+            default:
+                throw HDF5Error(
+                    .outsideFile, file: file.path, object: childPath,
+                    message: "user-defined link (type \(info.type.rawValue)): the format reads data only from the file itself")
+            }
+            let id = H5Oopen(handle.id, name, HDF5Library.linkAccess)
             guard id >= 0 else {
                 throw HDF5Error(
-                    .libraryFailure, file: file.path, object: joinPath(path, name), message: "cannot open the object",
+                    .libraryFailure, file: file.path, object: childPath, message: "cannot open the object",
                     detail: HDF5Library.takeErrorStack())
             }
             defer { H5Oclose(id) }
@@ -36,6 +56,22 @@ public final class HDF5Group: HDF5Object {
             default: return .other
             }
         }
+    }
+
+    /// ` to <file>:<object>` for the external link `name`, or nothing when it cannot be
+    /// read. Call under the library lock.
+    private func externalTarget(_ name: String, size: Int) -> String {
+        defer { _ = H5Eclear2(lockstep_h5e_default()) }
+        guard size > 0, size <= 1 << 20 else { return "" }
+        var value = [UInt8](repeating: 0, count: size)
+        guard H5Lget_val(handle.id, name, &value, size, HDF5Library.linkAccess) >= 0 else { return "" }
+        var flags: UInt32 = 0
+        var targetFile: UnsafePointer<CChar>?
+        var targetObject: UnsafePointer<CChar>?
+        guard H5Lunpack_elink_val(&value, size, &flags, &targetFile, &targetObject) >= 0,
+            let targetFile, let targetObject
+        else { return "" }
+        return " to \(String(cString: targetFile)):\(String(cString: targetObject))"
     }
 
     /// The names of the group's children, in the file's name order.
@@ -81,7 +117,8 @@ public final class HDF5Group: HDF5Object {
             let id = try checkID(
                 H5Dopen2(handle.id, name, lockstep_h5p_default()), .libraryFailure, file: file.path,
                 object: childPath, "cannot open the dataset")
-            return try HDF5Dataset(file: file, path: childPath, handle: HDF5Handle(id, close: H5Dclose))
+            return try HDF5Dataset(
+                file: file, path: childPath, handle: HDF5Handle(id, close: H5Dclose), checkingStorage: true)
         }
     }
 

@@ -10,6 +10,7 @@ import Foundation
 enum HDF5Library {
     private static let lock = NSRecursiveLock()
     nonisolated(unsafe) private static var initialized = false
+    nonisolated(unsafe) private static var linkAccessList: hid_t = -1
 
     /// Runs `body` (one or more C calls) under the library lock.
     static func call<R>(_ body: () throws -> R) rethrows -> R {
@@ -18,9 +19,27 @@ enum HDF5Library {
         if !initialized {
             _ = H5open()
             _ = H5Eset_auto2(lockstep_h5e_default(), nil, nil)
+            linkAccessList = makeLinkAccessList()
             initialized = true
         }
         return try body()
+    }
+
+    /// The link access property list every object is opened with: one that refuses to
+    /// traverse an external link, wherever on a path it appears (a soft link may lead through
+    /// one), so that nothing is ever read from another file. ``HDF5Group/childKind(_:)``
+    /// names an external link before it comes to that; this is the backstop. Call under the lock.
+    static var linkAccess: hid_t { linkAccessList >= 0 ? linkAccessList : lockstep_h5p_default() }
+
+    private static func makeLinkAccessList() -> hid_t {
+        let list = H5Pcreate(lockstep_h5p_link_access())
+        guard list >= 0 else { return -1 }
+        let refuse: H5L_elink_traverse_t = { _, _, _, _, _, _, _ in -1 }
+        guard H5Pset_elink_cb(list, refuse, nil) >= 0 else {
+            H5Pclose(list)
+            return -1
+        }
+        return list
     }
 
     /// The messages HDF5 left on its error stack, innermost last, then clears the stack.
@@ -46,6 +65,13 @@ enum HDF5Library {
         // The innermost two entries say the most; the outer ones repeat "can't open".
         return collector.lines.suffix(2).joined(separator: "; ")
     }
+}
+
+/// Runs `body` under the lock every call into the HDF5 C library takes (see
+/// ``HDF5Library``), for code that calls the C library directly: tests that craft files
+/// this layer never writes. Automatic error printing is off inside.
+public func withHDF5LibraryLock<R>(_ body: () throws -> R) rethrows -> R {
+    try HDF5Library.call(body)
 }
 
 /// Gathers strings from HDF5's C iteration callbacks.

@@ -41,9 +41,11 @@ struct Objective<T: TensorScalar> {
         }
     }
 
-    /// `((v₀ + v₁) + v₂) + …`.
+    /// `((v₀ + v₁) + v₂) + …`; 0 for no values, as torch's sum of an empty tensor (a
+    /// Rosenbrock function of one variable has no terms).
     private func sumLeft(_ values: [T]) -> T {
-        values.dropFirst().reduce(values[0]) { $0 + $1 }
+        guard let first = values.first else { return 0 }
+        return values.dropFirst().reduce(first) { $0 + $1 }
     }
 
     private func quadratic(_ x: [T], a: [T], b: [T], n: Int) -> (T, [T]) {

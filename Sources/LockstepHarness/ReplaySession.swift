@@ -206,8 +206,15 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
             comparisons[index][0].compare(
                 actual: parameter.value, expected: try readRow(.param, of: recorded, step: step), shape: recorded.shape,
                 step: step, tolerance: tolerance)
-            guard !recorded.stateKeys.isEmpty else { continue }
             let state = optimizer.state(of: parameter)
+            // A state entry the optimizer keeps must be recorded: one the file lacks would go
+            // uncompared. (A parameter without state, such as LBFGS's after the first, has none.)
+            if let state, let missing = state.keys.sorted().first(where: { !recorded.stateKeys.contains($0) }) {
+                throw ReplayError.invalidInput(
+                    object: recorded.path + "/state/\(missing)",
+                    message: "dataset not found: \(header.optimizer) keeps '\(missing)' after step \(step), so the file must record it")
+            }
+            guard !recorded.stateKeys.isEmpty else { continue }
             for (keyIndex, key) in recorded.stateKeys.enumerated() {
                 let buffer = try readRow(.state(key), of: recorded, step: step)
                 if recorded.stateExists(key, after: step) == false, buffer.contains(where: { !$0.isNaN }) {
@@ -267,7 +274,7 @@ struct ReplaySession<T: TensorScalar & FixtureScalar> {
     private static func members(
         of group: FixtureHeader.ParamGroup, in reader: FixtureReader, _ parameters: [Parameter<T>]
     ) -> [Parameter<T>] {
-        group.params.compactMap { name in reader.parameters.firstIndex { $0.name == name }.map { parameters[$0] } }
+        group.params.compactMap { name in reader.parameterIndex(named: name).map { parameters[$0] } }
     }
 
     /// A recorded state key the optimizer does not keep is an error, never skipped.

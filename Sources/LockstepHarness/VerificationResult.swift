@@ -62,12 +62,19 @@ public struct VerificationResult: Sendable, Equatable, Codable {
         // A count of closure calls is an integer: ULPs of its float encoding mean nothing.
         let isCount = failure.tensor == "/steps/closure_calls"
         let (expected, actual) = isCount
-            ? ("\(Int(failure.expected))", "\(Int(failure.actual))")
+            ? (Self.count(failure.expected), Self.count(failure.actual))
             : (Self.show(failure.expected, dtype), Self.show(failure.actual, dtype))
         return "first failure: step \(failure.step), \(failure.tensor), element \(failure.index)\(index): "
             + "expected \(expected), actual \(actual)"
             + (isCount ? " calls" : failure.ulps.map { ", \($0) ulp" } ?? "")
             + (failure.evaluation.map { " (closure call \($0.call) of step \(failure.step), evaluation row \($0.row))" } ?? "")
+    }
+
+    /// A count of calls: a whole number as an integer, anything else (a count recorded near
+    /// 2^63, where `Int(_:)` would trap, or NaN) as the number it is.
+    private static func count(_ value: Double) -> String {
+        guard value.isFinite, value.rounded() == value, abs(value) < 0x1p63 else { return "\(value)" }
+        return "\(Int(value))"
     }
 
     /// A value in its dtype's shortest round-trip form.

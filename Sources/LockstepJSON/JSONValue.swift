@@ -44,8 +44,41 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     /// Parses JSON text; NaN and ±Infinity may be written as Python's `json` writes them.
+    ///
+    /// - Throws: ``NestingTooDeep`` for arrays and objects nested deeper than
+    ///   ``maximumNesting`` levels (where `JSONDecoder` stops), else the decoder's error.
     public static func parse(_ text: String) throws -> JSONValue {
-        try decoder().decode(JSONValue.self, from: Data(text.utf8))
+        if nestingDepth(text) > maximumNesting { throw NestingTooDeep(depth: nestingDepth(text)) }
+        return try decoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    /// The deepest nesting of arrays and objects `JSONDecoder` reads.
+    public static let maximumNesting = 512
+
+    /// JSON text nested deeper than ``maximumNesting`` levels.
+    public struct NestingTooDeep: Error, Equatable, CustomStringConvertible {
+        public var depth: Int
+        public var description: String { "nests arrays and objects \(depth) levels deep, more than \(JSONValue.maximumNesting)" }
+    }
+
+    /// How deeply `[` and `{` nest in `text`, outside strings.
+    static func nestingDepth(_ text: String) -> Int {
+        var (depth, deepest, inString, escaped) = (0, 0, false, false)
+        for byte in text.utf8 {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// A decoder for Python's JSON: NaN, Infinity and -Infinity as Python's `json` writes
@@ -108,6 +141,58 @@ extension JSONValue {
             let numbers = values.compactMap(\.numberValue)
             return numbers.count == values.count ? numbers : nil
         default: return nil
+        }
+    }
+}
+
+extension DecodingError {
+    /// Where in the decoded JSON the error is: `betas[1]`, `schedulers[0].step_size`; empty
+    /// for the value itself.
+    public var jsonPath: String {
+        let path: [any CodingKey]
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        @unknown default: path = []
+        }
+        var text = ""
+        for key in path {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index ") {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return text
+    }
+
+    /// What is wrong, in words: `expected a number, found a string`.
+    public var jsonProblem: String {
+        switch self {
+        case .typeMismatch(let type, let context):
+            let found = context.debugDescription.range(of: "found ").map { context.debugDescription[$0.upperBound...] }
+                .map { "found " + $0.replacingOccurrences(of: " instead.", with: "").replacingOccurrences(of: "a dictionary", with: "an object")
+                    .replacingOccurrences(of: "an array", with: "a list") }
+            return "expected \(Self.jsonKind(type))" + (found.map { ", \($0)" } ?? "")
+        case .valueNotFound(let type, let context):
+            return context.debugDescription.contains("at end") ? "missing: the list ends before it (expected \(Self.jsonKind(type)))"
+                : "expected \(Self.jsonKind(type)), found null"
+        case .keyNotFound: return "missing"
+        case .dataCorrupted(let context): return context.debugDescription
+        @unknown default: return "\(self)"
+        }
+    }
+
+    /// `a number`, `an integer`, ... for the Swift type a decoder expected.
+    private static func jsonKind(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Float.Type: "a number"
+        case is Int.Type, is Int64.Type, is UInt64.Type, is Int32.Type: "an integer"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "a list"
+        case is [String: Any].Type: "an object"
+        default: "\(type)"
         }
     }
 }

@@ -132,15 +132,14 @@ extension Optimizer {
         let options = options ?? defaults
         try Self.validate(options)
         try Self.validate(parameters: params)
-        let existing = Set(parameters.map(ObjectIdentifier.init))
         let added = params.map(ObjectIdentifier.init)
         guard Set(added).count == added.count else {
             throw OptimizerError(.valueError, "optimizer contains a parameter group with duplicate parameters")
         }
-        guard existing.isDisjoint(with: added) else {
+        guard storage.parameterIDs.isDisjoint(with: added) else {
             throw OptimizerError(.valueError, "some parameters appear in more than one parameter group")
         }
-        storage.paramGroups.append(ParamGroup(params: params, options: options))
+        storage.appendGroup(ParamGroup(params: params, options: options))
     }
 
     /// Sets the hyperparameters of group `index` (as assigning `param_groups[i][key]`).

@@ -45,11 +45,10 @@ extension OptimizerOptions {
         }
         do {
             return try JSONValue.object(merged).decode()
-        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-            let key = context.codingPath.first?.stringValue ?? "?"
-            throw OptimizerError(.typeError, "\(optimizer) hyperparameter '\(key)' has the wrong type: \(context.debugDescription)")
-        } catch {
-            throw OptimizerError(.typeError, "\(optimizer) param group does not decode: \(error)")
+        } catch let error as DecodingError {
+            let path = error.jsonPath
+            throw OptimizerError(
+                .typeError, "\(optimizer) \(path.isEmpty ? "param group" : "hyperparameter '\(path)'"): \(error.jsonProblem)")
         }
     }
 

@@ -25,7 +25,15 @@ public struct OptimizerStorage<Options: OptimizerOptions, State: ParameterState>
     /// How each tensor's element loop is split across threads.
     public var parallelism: Parallelism
     /// The param groups, in order. Change them through the optimizer's API.
-    public internal(set) var paramGroups: [ParamGroup<Options, Scalar>] = []
+    public internal(set) var paramGroups: [ParamGroup<Options, Scalar>] = [] {
+        didSet { if paramGroups.count != groupsInParameterIDs { rebuildParameterIDs() } }
+    }
+    /// The identities of every parameter in `paramGroups`, kept beside them so that adding a
+    /// group checks its parameters against the others in time linear in the group, not in
+    /// every parameter so far (``appendGroup(_:)``).
+    private(set) var parameterIDs: Set<ObjectIdentifier> = []
+    /// How many groups `parameterIDs` covers.
+    private var groupsInParameterIDs = 0
     /// Per-parameter state; a parameter has none until its first step with a gradient.
     var state: [ObjectIdentifier: State] = [:]
 
@@ -33,6 +41,19 @@ public struct OptimizerStorage<Options: OptimizerOptions, State: ParameterState>
         self.defaults = defaults
         self.cpuCapability = cpuCapability
         self.parallelism = parallelism
+    }
+
+    /// Appends `group`, whose parameters are in no other group.
+    mutating func appendGroup(_ group: ParamGroup<Options, Scalar>) {
+        parameterIDs.formUnion(group.params.lazy.map(ObjectIdentifier.init))
+        groupsInParameterIDs += 1
+        paramGroups.append(group)
+    }
+
+    /// Recomputes `parameterIDs` after the groups were replaced wholesale.
+    private mutating func rebuildParameterIDs() {
+        parameterIDs = Set(paramGroups.lazy.flatMap(\.params).map(ObjectIdentifier.init))
+        groupsInParameterIDs = paramGroups.count
     }
 }
 

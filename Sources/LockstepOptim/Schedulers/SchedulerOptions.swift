@@ -26,9 +26,9 @@ extension SchedulerOptions {
         let merged = try torchObject(torchDefaults).merging(arguments) { _, given in given }
         do {
             return try JSONValue.object(merged).decode()
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.first?.stringValue ?? "?"
-            throw OptimizerError(.typeError, "\(scheduler) argument '\(key)' has the wrong type: \(context.debugDescription)")
+        } catch let error as DecodingError {
+            let path = error.jsonPath
+            throw OptimizerError(.typeError, "\(scheduler) \(path.isEmpty ? "arguments" : "argument '\(path)'"): \(error.jsonProblem)")
         }
     }
 }

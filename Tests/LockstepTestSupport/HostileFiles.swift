@@ -1,0 +1,143 @@
+import CHDF5
+import Foundation
+import LockstepHDF5
+
+/// Crafts hostile HDF5 objects that Lockstep's own writer never makes, with the C API:
+/// links and datasets that read from other files, and datasets whose declared shape their
+/// storage does not hold. Each replaces (or adds) the object `name` in the group `group` of
+/// the existing file at `path`.
+public enum HostileFiles {
+    /// Replaces `group/name` with an external link to `object` in `target`.
+    public static func externalLink(in path: String, group: String, name: String, target: String, object: String) throws {
+        try editing(path, group, replacing: name) { id in
+            H5Lcreate_external(target, object, id, name, lockstep_h5p_default(), lockstep_h5p_default())
+        }
+    }
+
+    /// Replaces `group/name` with a soft link to `object` inside the file.
+    public static func softLink(in path: String, group: String, name: String, object: String) throws {
+        try editing(path, group, replacing: name) { id in H5Lcreate_soft(object, id, name, lockstep_h5p_default(), lockstep_h5p_default()) }
+    }
+
+    /// Replaces `group/name` with a float32 virtual dataset of `shape` mapped whole onto
+    /// `sourceDataset` in `sourceFile` (`"."`: this file).
+    public static func virtualDataset(
+        in path: String, group: String, name: String, shape: [Int], sourceFile: String, sourceDataset: String
+    ) throws {
+        try creating(path, group, name, shape) { space, dcpl in
+            H5Pset_virtual(dcpl, space, sourceFile, sourceDataset, space)
+        }
+    }
+
+    /// Replaces `group/name` with a float32 dataset of `shape` whose raw data is stored in
+    /// `externalFile`, from its first byte.
+    public static func externalStorage(in path: String, group: String, name: String, shape: [Int], externalFile: String) throws {
+        try creating(path, group, name, shape) { _, dcpl in
+            H5Pset_external(dcpl, externalFile, 0, hsize_t(shape.reduce(4, *)))
+        }
+    }
+
+    /// Replaces `group/name` with a float32 (or int8) dataset of `shape` (chunked as `chunk`,
+    /// with gzip when `gzip`, or contiguous without `chunk`) whose data is never written: its
+    /// storage holds none of what the shape declares.
+    public static func unwrittenDataset(
+        in path: String, group: String, name: String, shape: [Int], chunk: [Int]?, gzip: Bool = false, int8: Bool = false
+    ) throws {
+        try creating(path, group, name, shape, type: int8 ? lockstep_h5t_std_i8le() : lockstep_h5t_ieee_f32le()) { _, dcpl in
+            guard let chunk else { return 0 }
+            guard H5Pset_chunk(dcpl, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0 else { return -1 }
+            return gzip ? H5Pset_deflate(dcpl, 4) : 0
+        }
+    }
+
+    /// Replaces `group/name` with a dataset of `values` stored as signed 8-bit integers.
+    public static func int8Dataset(in path: String, group: String, name: String, values: [Int8]) throws {
+        try editing(path, group, replacing: name) { id in
+            var dims = [hsize_t(values.count)]
+            let space = H5Screate_simple(1, &dims, nil)
+            defer { H5Sclose(space) }
+            let dataset = H5Dcreate2(
+                id, name, lockstep_h5t_std_i8le(), space, lockstep_h5p_default(), lockstep_h5p_default(), lockstep_h5p_default())
+            guard dataset >= 0 else { return -1 }
+            defer { H5Dclose(dataset) }
+            return values.withUnsafeBytes {
+                H5Dwrite(dataset, lockstep_h5t_native_int8(), lockstep_h5s_all(), lockstep_h5s_all(), lockstep_h5p_default(), $0.baseAddress)
+            }
+        }
+    }
+
+    /// Writes `rows` into the existing dataset `group/name` (one row per index of its first
+    /// axis), converted by HDF5 from signed 8-bit integers to its stored type.
+    public static func int8Rows(in path: String, group: String, name: String, rows: [[Int8]]) throws {
+        try editing(path, group) { id in
+            let dataset = H5Dopen2(id, name, lockstep_h5p_default())
+            guard dataset >= 0 else { return -1 }
+            defer { H5Dclose(dataset) }
+            return rows.flatMap { $0 }.withUnsafeBytes {
+                H5Dwrite(dataset, lockstep_h5t_native_int8(), lockstep_h5s_all(), lockstep_h5s_all(), lockstep_h5p_default(), $0.baseAddress)
+            }
+        }
+    }
+
+    /// Sets the root attribute `name` to a fixed-length ASCII string (h5py's type for `bytes`).
+    public static func asciiAttribute(in path: String, name: String, value: String) throws {
+        try editing(path, "/") { id in
+            let bytes = Array(value.utf8)
+            let type = H5Tcopy(lockstep_h5t_c_s1())
+            defer { H5Tclose(type) }
+            H5Tset_size(type, max(1, bytes.count))
+            H5Tset_strpad(type, H5T_STR_NULLPAD)
+            H5Tset_cset(type, H5T_CSET_ASCII)
+            let space = H5Screate(H5S_SCALAR)
+            defer { H5Sclose(space) }
+            if H5Aexists(id, name) > 0 { H5Adelete(id, name) }
+            let attribute = H5Acreate2(id, name, type, space, lockstep_h5p_default(), lockstep_h5p_default())
+            guard attribute >= 0 else { return -1 }
+            defer { H5Aclose(attribute) }
+            return bytes.withUnsafeBytes { H5Awrite(attribute, type, $0.baseAddress) }
+        }
+    }
+
+    /// Replaces `group/name` with a dataset of `shape` and `type` whose creation property list
+    /// `configure` fills (given the dataspace); its data is not written.
+    private static func creating(
+        _ path: String, _ group: String, _ name: String, _ shape: [Int], type: hid_t = lockstep_h5t_ieee_f32le(),
+        _ configure: (hid_t, hid_t) -> herr_t
+    ) throws {
+        try editing(path, group, replacing: name) { id in
+            let dims = shape.map { hsize_t($0) }
+            let space = H5Screate_simple(Int32(dims.count), dims, nil)
+            defer { H5Sclose(space) }
+            let dcpl = H5Pcreate(lockstep_h5p_dataset_create())
+            defer { H5Pclose(dcpl) }
+            guard configure(space, dcpl) >= 0 else { return -1 }
+            let dataset = H5Dcreate2(id, name, type, space, lockstep_h5p_default(), dcpl, lockstep_h5p_default())
+            guard dataset >= 0 else { return -1 }
+            return H5Dclose(dataset)
+        }
+    }
+
+    /// Opens `path` for writing and `group` in it, removes `group/name`'s link if the body
+    /// replaces one, and runs `body` on the group; a negative result is an error.
+    private static func editing(_ path: String, _ group: String, replacing name: String? = nil, _ body: (hid_t) -> herr_t) throws {
+        try withHDF5LibraryLock { try edit(path, group, replacing: name, body) }
+    }
+
+    private static func edit(_ path: String, _ group: String, replacing name: String?, _ body: (hid_t) -> herr_t) throws {
+        let file = H5Fopen(path, lockstep_h5f_acc_rdwr(), lockstep_h5p_default())
+        guard file >= 0 else { throw CraftError(message: "cannot open \(path)") }
+        defer { H5Fclose(file) }
+        let id = H5Gopen2(file, group, lockstep_h5p_default())
+        guard id >= 0 else { throw CraftError(message: "cannot open \(group) in \(path)") }
+        defer { H5Gclose(id) }
+        if let name, H5Lexists(id, name, lockstep_h5p_default()) > 0 { H5Ldelete(id, name, lockstep_h5p_default()) }
+        guard body(id) >= 0 else { throw CraftError(message: "cannot craft \(group) in \(path)") }
+    }
+
+    /// Removes `group/name` from the file at `path`.
+    public static func remove(in path: String, group: String, name: String) throws {
+        try editing(path, group) { id in H5Ldelete(id, name, lockstep_h5p_default()) }
+    }
+
+    public struct CraftError: Error { public var message: String }
+}
