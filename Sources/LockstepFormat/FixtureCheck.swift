@@ -53,10 +53,7 @@ struct FixtureCheck {
         guard version == 1 else { throw error("/", "unsupported format_version \(version); this reader knows 1") }
         let optimizer = try requiredString(root, "optimizer")
         guard !optimizer.isEmpty else { throw error("/", "attribute 'optimizer' is empty") }
-        let dtypeName = try requiredString(root, "dtype")
-        guard let dtype = FixtureHeader.DType(rawValue: dtypeName) else {
-            throw error("/", "attribute 'dtype' is '\(dtypeName)', expected 'float32' or 'float64'")
-        }
+        let dtype = try dtype(try requiredString(root, "dtype"))
         let steps = try requiredInteger(root, "steps")
         guard steps >= 1, steps <= Int64(Int32.max) else {
             throw error("/", "attribute 'steps' is \(steps), expected a count of at least 1")
@@ -85,6 +82,14 @@ struct FixtureCheck {
             description: try optionalString(root, "description"), caseName: try optionalString(root, "case"), seed: seed)
     }
 
+    /// The `dtype` attribute: float32 or float64 (no complex, no half precision).
+    func dtype(_ name: String) throws -> FixtureHeader.DType {
+        guard let dtype = FixtureHeader.DType(rawValue: name) else {
+            throw error("/", "attribute 'dtype' is '\(name)', expected 'float32' or 'float64'")
+        }
+        return dtype
+    }
+
     func paramGroups(_ text: String, steps: Int) throws -> [FixtureHeader.ParamGroup] {
         let value = try json(text, attribute: "param_groups")
         guard let array = value.arrayValue, !array.isEmpty else {
@@ -97,12 +102,19 @@ struct FixtureCheck {
             guard let names = object.removeValue(forKey: "params")?.arrayValue else {
                 throw error("/", "\(place) has no \"params\" list")
             }
+            var own = Set<String>()
             let params = try names.map { name -> String in
                 guard let name = name.stringValue, !name.isEmpty, !name.contains("/") else {
                     throw error("/", "\(place) lists a parameter name that is not a non-empty string without '/'")
                 }
+                guard own.insert(name).inserted else {
+                    throw error("/", "\(place) lists parameter '\(name)' twice (torch: a parameter group with duplicate parameters)")
+                }
                 guard seen.insert(name).inserted else {
-                    throw error("/", "\(place) lists parameter '\(name)', which is already in an earlier group")
+                    throw error(
+                        "/",
+                        "\(place) lists parameter '\(name)', which is already in an earlier group "
+                            + "(torch: some parameters appear in more than one parameter group)")
                 }
                 return name
             }

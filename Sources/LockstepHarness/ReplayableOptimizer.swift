@@ -67,7 +67,7 @@ final class Adapter<O: Optimizer>: ReplayableOptimizer {
         }
         let data = try JSONValue.encoder().encode(hyperparameters)
         let options = try O.Options.fromTorchJSON(data, defaults: O.standardDefaults, optimizer: O.torchName)
-        return try TensorHyperparameters.apply(tensors, to: options, optimizer: O.torchName)
+        return try TensorHyperparameters.apply(tensors, to: options, of: O.self)
     }
 
     func addGroup(_ params: [Parameter<Scalar>], hyperparameters: [String: JSONValue]) throws {

@@ -27,6 +27,17 @@ enum TensorHyperparameters {
                 tensors[name] = dtype
             }
         }
+        // A tuple's elements (`betas=(torch.tensor(0.9), 0.99)`): each named `betas[0]`.
+        for (name, value) in group {
+            guard var elements = value.arrayValue, elements.contains(where: { $0.objectValue?["tensor"] != nil }) else { continue }
+            for index in elements.indices where elements[index].objectValue?["tensor"] != nil {
+                let element = "\(name)[\(index)]"
+                var single = [element: elements[index]]
+                tensors.merge(try take(from: &single)) { $1 }
+                elements[index] = single[element] ?? elements[index]
+            }
+            group[name] = .array(elements)
+        }
         for (name, value) in group {
             guard let description = value.objectValue, let shape = description["tensor"]?.arrayValue else { continue }
             guard let dtype = description["dtype"]?.stringValue.flatMap(TensorDType.init(rawValue:)),
@@ -47,7 +58,12 @@ enum TensorHyperparameters {
     /// `options` with the tensor hyperparameters set: only `lr`, of an optimizer whose
     /// options are ``TensorLearningRateOptions``; anything else is refused, since torch's
     /// arithmetic with a tensor differs from a float's in most optimizers.
-    static func apply<Options: OptimizerOptions>(_ tensors: [String: TensorDType], to options: Options, optimizer: String) throws -> Options {
+    static func apply<O: Optimizer>(_ tensors: [String: TensorDType], to options: O.Options, of _: O.Type) throws -> O.Options {
+        let optimizer = O.torchName
+        // torch's own checks of tensor arguments come first (`Adam`: not with foreach).
+        if !tensors.isEmpty, let checking = O.self as? any TensorArgumentChecking.Type {
+            try checking.checkTensorArguments(Set(tensors.keys), erased: options)
+        }
         for name in tensors.keys.sorted() where name != "lr" {
             throw OptimizerError(.runtimeError, "\(optimizer): '\(name)' as a 0-dim tensor is not reproduced by Lockstep (only lr)")
         }
@@ -58,6 +74,14 @@ enum TensorHyperparameters {
                 "\(optimizer): lr as a 0-dim \(dtype.rawValue) tensor is not reproduced by Lockstep (torch computes with it in \(dtype.rawValue), not as a Python float)")
         }
         tensorOptions.lrTensor = dtype
-        return tensorOptions as! Options
+        return tensorOptions as! O.Options
+    }
+}
+
+extension TensorArgumentChecking {
+    /// ``checkTensorArguments(_:_:)`` for options known only as `Any` (a type found at run time).
+    static func checkTensorArguments(_ tensors: Set<String>, erased options: Any) throws {
+        guard let options = options as? Options else { return }
+        try checkTensorArguments(tensors, options)
     }
 }

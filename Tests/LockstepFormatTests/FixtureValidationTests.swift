@@ -61,7 +61,7 @@ struct FixtureValidationTests {
                  message: "attribute 'reference' nests arrays and objects 600 levels deep, more than 512",
                  file: { try $0.setAttribute("reference", string: String(repeating: "[", count: 600) + String(repeating: "]", count: 600)) }),
         Breakage(name: "parameter in two groups", object: "/",
-                 message: "attribute 'param_groups', group 1 lists parameter 'w', which is already in an earlier group",
+                 message: "attribute 'param_groups', group 1 lists parameter 'w', which is already in an earlier group (torch: some parameters appear in more than one parameter group)",
                  file: { try $0.setAttribute("param_groups", string: #"[{"params": ["w", "b"]}, {"params": ["w"]}]"#) }),
         Breakage(name: "added_at_step beyond the end", object: "/",
                  message: "attribute 'param_groups', group 1 has added_at_step 9, expected a step in 1...3",

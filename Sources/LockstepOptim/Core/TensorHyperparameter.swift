@@ -73,3 +73,13 @@ extension TensorLearningRateOptions {
     /// `lr` as torch's code holds it: a Python float or a 0-dim tensor.
     public var learningRate: TorchNumber { TorchNumber(lr, tensor: lrTensor) }
 }
+
+/// An optimizer whose constructor checks hyperparameters given as tensors before its other
+/// checks (`if isinstance(lr, Tensor): ...`), with torch's messages. A replay runs them on
+/// torch's arguments before refusing a tensor it does not reproduce, so a configuration torch
+/// rejects is rejected with torch's words.
+public protocol TensorArgumentChecking: Optimizer {
+    /// Throws torch's error for `options` when the hyperparameters named in `tensors` are
+    /// 0-dim tensors: `lr`, or a tuple's element as `betas[0]`.
+    static func checkTensorArguments(_ tensors: Set<String>, _ options: Options) throws
+}

@@ -35,7 +35,7 @@ import Foundation
 /// Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019;
 /// Reddi et al., *On the Convergence of Adam and Beyond*, ICLR 2018;
 /// https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
-public final class Adam<Scalar: TensorScalar>: PerParameterOptimizer {
+public final class Adam<Scalar: TensorScalar>: PerParameterOptimizer, TensorArgumentChecking {
     /// Adam's hyperparameters under torch's names.
     public struct Options: OptimizerOptions {
         public var lr: Double
@@ -119,6 +119,22 @@ public final class Adam<Scalar: TensorScalar>: PerParameterOptimizer {
         try TorchCheck.implementationFlags(
             fused: options.fused, foreach: options.foreach, capturable: options.capturable,
             differentiable: options.differentiable)
+    }
+
+    /// `Adam.__init__`'s checks of tensor arguments, before the others, in its order and
+    /// words; AdamW's too.
+    public static func checkTensorArguments(_ tensors: Set<String>, _ options: Options) throws {
+        let foreachNotCapturable = options.foreach == true && !options.capturable
+        if tensors.contains("lr"), foreachNotCapturable {
+            throw OptimizerError(.valueError, "lr as a Tensor is not supported for capturable=False and foreach=True")
+        }
+        guard tensors.contains("betas[0]") == tensors.contains("betas[1]") else {
+            throw OptimizerError(.valueError, "betas must be either both floats or both Tensors")
+        }
+        for index in 0..<2 where tensors.contains("betas[\(index)]") && foreachNotCapturable {
+            throw OptimizerError(
+                .valueError, "betas[\(index)] as a Tensor is not supported for capturable=False and foreach=True")
+        }
     }
 
     /// torch's message on every path, AdamW's too (`Adam._init_group`).

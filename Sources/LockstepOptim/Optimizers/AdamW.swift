@@ -12,7 +12,7 @@
 ///
 /// Reference: Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019;
 /// https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
-public final class AdamW<Scalar: TensorScalar>: PerParameterOptimizer {
+public final class AdamW<Scalar: TensorScalar>: PerParameterOptimizer, TensorArgumentChecking {
     public typealias Options = Adam<Scalar>.Options
     public typealias State = Adam<Scalar>.State
 
@@ -27,6 +27,7 @@ public final class AdamW<Scalar: TensorScalar>: PerParameterOptimizer {
         self.storage = OptimizerStorage(
             defaults: Self.decoupled(storage.defaults), cpuCapability: storage.cpuCapability,
             parallelism: storage.parallelism)
+        self.storage.tensorSqrt = storage.tensorSqrt
         self.storage.paramGroups = storage.paramGroups
         self.storage.state = storage.state
         forceDecoupledWeightDecay()
@@ -38,6 +39,9 @@ public final class AdamW<Scalar: TensorScalar>: PerParameterOptimizer {
     public func update(_ group: ParamGroup<Options, Scalar>) throws { try drive(group) }
 
     public static func validate(_ options: Options) throws { try Adam<Scalar>.validate(options) }
+    public static func checkTensorArguments(_ tensors: Set<String>, _ options: Options) throws {
+        try Adam<Scalar>.checkTensorArguments(tensors, options)
+    }
     public static func sparseGradients(_ options: Options) -> SparseGradients { Adam<Scalar>.sparseGradients(options) }
     public static func stateKeys(for options: Options) -> [String] { Adam<Scalar>.stateKeys(for: options) }
 
