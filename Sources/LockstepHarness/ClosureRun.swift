@@ -1,4 +1,5 @@
 import LockstepFormat
+import LockstepHDF5
 import LockstepOptim
 
 /// Closure mode: each step calls `step(closure:)` with a closure that a ``ClosureEvaluator``
@@ -17,6 +18,7 @@ struct ClosureRun<T: TensorScalar & FixtureScalar> {
     var comparisons: [TensorComparison] { evaluator.comparisons + stepComparisons }
 
     init(reader: FixtureReader, tolerance: Tolerance) throws {
+        try Self.checkHistorySize(reader)
         guard let losses = try reader.losses(), let counts = try reader.closureCallCounts() else {
             throw ReplayError.invalidInput(object: "/steps", message: "closure mode needs /steps/loss and /steps/closure_calls")
         }
@@ -30,6 +32,23 @@ struct ClosureRun<T: TensorScalar & FixtureScalar> {
         self.losses = losses
         callCounts = counts
         self.tolerance = tolerance
+    }
+
+    /// LBFGS keeps `history_size` rows of every parameter element (torch's `old_dirs` and
+    /// `old_stps`, and `al`), allocated at the second iteration: a size from the file held to
+    /// the memory budget before the optimizer is built, as the reader holds `steps` (a
+    /// `history_size` of 2^40 trapped in the allocation; found by tools/fuzz).
+    static func checkHistorySize(_ reader: FixtureReader) throws {
+        let elements = max(1, reader.parameters.reduce(0) { $0 + $1.count })
+        let budget = HDF5Dataset.memoryBudget
+        for group in reader.header.paramGroups {
+            guard let size = group.hyperparameters["history_size"]?.numberValue, size > 0 else { continue }
+            let bytes = size * Double(elements) * Double(2 * MemoryLayout<T>.size)
+            guard bytes > Double(budget) else { continue }
+            throw ReplayError.invalidInput(
+                object: "/",
+                message: "attribute 'param_groups': history_size \(Int(exactly: size).map(String.init) ?? "\(size)") keeps that many rows of \(elements) elements twice (old_dirs, old_stps), more than the memory budget of \(HDF5Dataset.describeBytes(budget)) (LOCKSTEP_MEMORY_BUDGET)")
+        }
     }
 
     /// Runs step `step` through `step(closure:)` and compares its loss and closure calls.

@@ -49,7 +49,17 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     ///   ``maximumNesting`` levels (where `JSONDecoder` stops), else the decoder's error.
     public static func parse(_ text: String) throws -> JSONValue {
         if nestingDepth(text) > maximumNesting { throw NestingTooDeep(depth: nestingDepth(text)) }
-        return try decoder().decode(JSONValue.self, from: Data(text.utf8))
+        let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        if let first = text.utf8.first(where: { !whitespace.contains($0) }), first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
+            return try decoder().decode(JSONValue.self, from: Data(text.utf8))
+        }
+        // A top-level scalar is read as the one element of an array: FoundationEssentials
+        // traps (SIGILL in `JSON5Scanner.validateNumber`) on a top-level number of a thousand
+        // digits or more, which inside an array is a thrown error (found by tools/fuzz).
+        guard case .array(let values) = try decoder().decode(JSONValue.self, from: Data("[\(text)]".utf8)), values.count == 1 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not a single JSON value"))
+        }
+        return values[0]
     }
 
     /// The deepest nesting of arrays and objects `JSONDecoder` reads.

@@ -30,6 +30,20 @@ struct HostileFixtureTests {
         #expect(try FixtureReader(path: path).header.tolerance?.maxULP == 18_446_744_073_709_549_568)
     }
 
+    /// tools/fuzz: FoundationEssentials traps on a top-level JSON number of a thousand
+    /// digits or more (the same number inside an array is a thrown error).
+    @Test func aTopLevelNumberOfAThousandDigitsIsInvalidJSONNotATrap() throws {
+        for name in ["reference", "param_groups"] {
+            try FixtureWriter.write(sampleTrajectory(), to: path)
+            try HDF5File.open(updatingAt: path).root.setAttribute(name, string: String(repeating: "1", count: 5000))
+            #expect(try rejection().description == "\(path): /: attribute '\(name)' is not valid JSON")
+        }
+        #expect(try JSONValue.parse(" 0.25 ") == .number(0.25))
+        #expect(try JSONValue.parse(#""text""#) == .string("text"))
+        #expect(throws: (any Error).self) { try JSONValue.parse("1, 2") }
+        #expect(throws: (any Error).self) { try JSONValue.parse("") }
+    }
+
     @Test(arguments: ["has_grad", "grad_mask"])
     func flagsStoredAsSignedIntegersAreNotClippedToZero(name: String) throws {
         // HDF5 converts an int8 −1 to uint8 as 0: a flag the reader would have accepted.

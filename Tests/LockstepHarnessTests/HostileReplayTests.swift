@@ -21,6 +21,27 @@ struct HostileReplayTests {
         }
     }
 
+    /// tools/fuzz: a `history_size` of 2^40 (LBFGS keeps that many rows of every element)
+    /// trapped in the allocation at the second iteration; −1 trapped on a negative count.
+    @Test func anLBFGSHistorySizeIsHeldToTheMemoryBudget() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("lbfgs.h5")
+        try FileManager.default.copyItem(atPath: fixturePath("lbfgs_strong_wolfe_rosenbrock_f64.h5"), toPath: path)
+        let root = try HDF5File.open(updatingAt: path).root
+        let groups = try root.stringAttribute("param_groups")
+        try root.setAttribute("param_groups", string: groups.replacingOccurrences(of: #""history_size": 100"#, with: #""history_size": 1099511627776"#))
+        #expect(throws: ReplayError.invalidInput(
+            object: "/",
+            message: "attribute 'param_groups': history_size 1099511627776 keeps that many rows of 6 elements twice (old_dirs, old_stps), more than the memory budget of 1 GiB (LOCKSTEP_MEMORY_BUDGET)")) {
+            try HDF5Dataset.$memoryBudget.withValue(1 << 30) { try Replay(tolerance: .defaults(for: .float64)).run(FixtureReader(path: path)) }
+        }
+        try root.setAttribute("param_groups", string: groups.replacingOccurrences(of: #""history_size": 100"#, with: #""history_size": -1"#))
+        #expect(throws: ReplayError.invalidInput(
+            object: "/", message: "LBFGS rejects the fixture: IndexError: list assignment index out of range (history_size -1)")) {
+            try Replay(tolerance: .defaults(for: .float64)).run(FixtureReader(path: path))
+        }
+    }
+
     @Test func aCountOfClosureCallsNear2To63Prints() {
         var calls = TensorComparison(tensor: "/steps/closure_calls")
         calls.compare(actual: [3.0], expected: [0x1p63], shape: [1], step: 2, tolerance: .exact)

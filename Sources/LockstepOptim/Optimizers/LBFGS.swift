@@ -237,7 +237,8 @@ public final class LBFGS<Scalar: TensorScalar>: ClosureOptimizer {
     private func twoLoop(_ flatGrad: [Scalar], _ hDiag: Scalar, _ state: inout State, options: Options, fma: Bool) throws -> [Scalar] {
         let (oldDirs, oldStps, ro) = (state.oldDirs, state.oldStps, state.ro)
         let count = oldDirs.count
-        var al = state.al ?? [Scalar?](repeating: nil, count: options.historySize)
+        // `[None] * history_size`: empty for a negative size, as in Python.
+        var al = state.al ?? [Scalar?](repeating: nil, count: max(0, options.historySize))
         defer { state.al = al }
         guard count <= al.count else {
             throw OptimizerError(.runtimeError, "IndexError: list assignment index out of range (history_size \(options.historySize))")

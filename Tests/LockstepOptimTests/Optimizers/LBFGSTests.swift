@@ -83,6 +83,18 @@ struct LBFGSTests {
         #expect(throws: OptimizerError(.indexError, "pop from empty list")) { try optimizer.step(closure: f.closure) }
     }
 
+    /// `history_size = -1` is accepted by torch's constructor too; `[None] * -1` is empty, so
+    /// the two-loop recursion's first `al[i] = ...` is an `IndexError` (it trapped on a
+    /// negative count, found by tools/fuzz).
+    @Test func aNegativeHistorySizeIsAnIndexErrorNotATrap() throws {
+        let x = Parameter<Double>([1, 2])
+        let optimizer = try LBFGS([x], .init(maxIter: 3, historySize: -1))
+        let f = Quadratic(a: [[2, 0], [0, 1]], b: [0, 0], params: [x])
+        #expect(throws: OptimizerError(.runtimeError, "IndexError: list assignment index out of range (history_size -1)")) {
+            try optimizer.step(closure: f.closure)
+        }
+    }
+
     /// f = ½‖x‖² from (1, 2): g = (1, 2), d = −g, t = min(1, 1/‖g‖₁) = 1/3, x ← x + t·d.
     @Test(arguments: [false, true])
     func aHandCheckedFirstIteration(maximize: Bool) throws {
