@@ -29,7 +29,9 @@ let package = Package(
             pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]
         ),
-        .target(name: "LockstepHDF5", dependencies: ["CHDF5"]),
+        // CRC-32C content digests (format extension 18), with SSE4.2 or arm64's CRC where present.
+        .target(name: "CLockstepDigest"),
+        .target(name: "LockstepHDF5", dependencies: ["CHDF5", "CLockstepDigest"]),
 
         // MARK: JSON values that round-trip every Double (torch's param_groups, schedulers).
         .target(name: "LockstepJSON"),
@@ -84,7 +86,7 @@ let package = Package(
 
         // MARK: Tests mirror the targets; LockstepTestSupport holds what they share.
         .target(name: "LockstepTestSupport", dependencies: ["CHDF5", "LockstepHDF5"], path: "Tests/LockstepTestSupport"),
-        .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5", "LockstepTestSupport"]),
+        .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5", "CLockstepDigest", "LockstepTestSupport"]),
         .testTarget(name: "LockstepFormatTests", dependencies: ["LockstepFormat", "LockstepTestSupport"]),
         .testTarget(
             name: "LockstepOptimTests",

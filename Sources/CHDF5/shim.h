@@ -16,6 +16,8 @@ static inline unsigned lockstep_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned lockstep_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline hid_t lockstep_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t lockstep_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t lockstep_h5p_group_create(void) { return H5P_GROUP_CREATE; }
+static inline hid_t lockstep_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t lockstep_h5p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }
 static inline hid_t lockstep_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t lockstep_h5p_link_access(void) { return H5P_LINK_ACCESS; }
@@ -25,6 +27,8 @@ static inline hid_t lockstep_h5t_native_double(void) { return H5T_NATIVE_DOUBLE;
 static inline hid_t lockstep_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t lockstep_h5t_native_int8(void) { return H5T_NATIVE_INT8; }
 static inline hid_t lockstep_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t lockstep_h5t_native_uint32(void) { return H5T_NATIVE_UINT32; }
+static inline hid_t lockstep_h5t_std_u32le(void) { return H5T_STD_U32LE; }
 static inline hid_t lockstep_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t lockstep_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t lockstep_h5t_std_u8le(void) { return H5T_STD_U8LE; }

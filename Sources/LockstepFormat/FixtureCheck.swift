@@ -90,6 +90,19 @@ struct FixtureCheck {
         return dtype
     }
 
+    /// The root attribute `content_digest` (format extension 18): absent, or `"crc32c"`, which
+    /// promises the attribute `crc32c` on every dataset that holds an element. Returns whether
+    /// the file makes that promise.
+    func contentDigest(_ root: HDF5Group) throws -> Bool {
+        guard let algorithm = try optionalString(root, "content_digest") else { return false }
+        guard algorithm == HDF5ContentDigest.attributeName else {
+            throw error(
+                "/",
+                "attribute 'content_digest' is '\(algorithm)', a digest this reader does not know (it checks '\(HDF5ContentDigest.attributeName)')")
+        }
+        return true
+    }
+
     func paramGroups(_ text: String, steps: Int) throws -> [FixtureHeader.ParamGroup] {
         let value = try json(text, attribute: "param_groups")
         guard let array = value.arrayValue, !array.isEmpty else {

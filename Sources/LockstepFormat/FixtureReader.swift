@@ -40,6 +40,7 @@ public final class FixtureReader: Sendable {
             let root = try file.root
             let check = FixtureCheck(file: path)
             let header = try check.header(root)
+            if try check.contentDigest(root) { file.requireContentDigests() }
             let parameters = try check.parameters(root, header: header)
             let steps = try check.steps(root, header: header)
             let evaluations = try check.evaluations(root, header: header, parameters: parameters, steps: steps)

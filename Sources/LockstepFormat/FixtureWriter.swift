@@ -93,8 +93,9 @@ public struct FixtureTrajectory<T: FixtureScalar>: Sendable {
 /// only when complete.
 public enum FixtureWriter {
     /// Writes `trajectory` to `path`. Step datasets (and the series of closure calls) are
-    /// chunked one row per chunk, other datasets in one chunk, all with fletcher32 checksums;
-    /// `compress` adds gzip with shuffle.
+    /// chunked one row per chunk, other datasets in one chunk, all with fletcher32 checksums
+    /// and content digests (format extension 18: attribute `crc32c`, root attribute
+    /// `content_digest`); `compress` adds gzip with shuffle.
     public static func write<T: FixtureScalar>(_ trajectory: FixtureTrajectory<T>, to path: String, compress: Bool = false) throws {
         try translatingErrors {
             try HDF5File.write(to: path) { file in
@@ -106,46 +107,46 @@ public enum FixtureWriter {
                 for (index, parameter) in trajectory.parameters.enumerated() {
                     let group = try params.createGroup(parameter.name)
                     try group.setAttribute("index", integer: Int64(index))
-                    try group.createDataset("initial", shape: parameter.shape, values: parameter.initial, layout: whole)
+                    try group.createDataset("initial", shape: parameter.shape, values: parameter.initial, layout: whole, digest: true)
                     let steps = parameter.param.count
                     if let grad = parameter.grad {
                         try group.createDataset(
-                            "grad", shape: [grad.count] + parameter.shape, values: grad.flatMap { $0 }, layout: layout)
+                            "grad", shape: [grad.count] + parameter.shape, values: grad.flatMap { $0 }, layout: layout, digest: true)
                     }
                     if let hasGrad = parameter.hasGrad {
-                        try group.createDataset("has_grad", shape: [hasGrad.count], values: hasGrad.map { UInt8($0 ? 1 : 0) }, layout: whole)
+                        try group.createDataset("has_grad", shape: [hasGrad.count], values: hasGrad.map { UInt8($0 ? 1 : 0) }, layout: whole, digest: true)
                     }
                     if let mask = parameter.gradMask {
                         try group.createDataset(
                             "grad_mask", shape: [mask.count] + parameter.shape,
-                            values: mask.flatMap { $0 }.map { UInt8($0 ? 1 : 0) }, layout: layout)
+                            values: mask.flatMap { $0 }.map { UInt8($0 ? 1 : 0) }, layout: layout, digest: true)
                     }
                     try group.createDataset(
-                        "param", shape: [steps] + parameter.shape, values: parameter.param.flatMap { $0 }, layout: layout)
+                        "param", shape: [steps] + parameter.shape, values: parameter.param.flatMap { $0 }, layout: layout, digest: true)
                     if !parameter.state.isEmpty {
                         let state = try group.createGroup("state")
                         for (key, series) in parameter.state.sorted(by: { $0.key < $1.key }) {
                             try state.createDataset(
                                 key, shape: [series.rows.count] + series.shape, values: series.rows.flatMap { $0 },
-                                layout: layout)
+                                layout: layout, digest: true)
                         }
                     }
                     if !parameter.initialState.isEmpty {
                         let initialState = try group.createGroup("initial_state")
                         for (key, values) in parameter.initialState.sorted(by: { $0.key < $1.key }) {
                             let shape = parameter.state[key]?.shape ?? [values.count]
-                            try initialState.createDataset(key, shape: shape, values: values, layout: whole)
+                            try initialState.createDataset(key, shape: shape, values: values, layout: whole, digest: true)
                         }
                     }
                     if let recorded = parameter.evaluations {
                         let evaluations = try group.createGroup("evaluations")
                         for (name, rows) in [("param", recorded.param), ("grad", recorded.grad)] {
                             try evaluations.createDataset(
-                                name, shape: [rows.count] + parameter.shape, values: rows.flatMap { $0 }, layout: layout)
+                                name, shape: [rows.count] + parameter.shape, values: rows.flatMap { $0 }, layout: layout, digest: true)
                         }
                         if let hasGrad = recorded.hasGrad {
                             try evaluations.createDataset(
-                                "has_grad", shape: [hasGrad.count], values: hasGrad.map { UInt8($0 ? 1 : 0) }, layout: whole)
+                                "has_grad", shape: [hasGrad.count], values: hasGrad.map { UInt8($0 ? 1 : 0) }, layout: whole, digest: true)
                         }
                     }
                 }
@@ -155,27 +156,27 @@ public enum FixtureWriter {
                     let steps = try root.createGroup("steps")
                     if let lr = trajectory.learningRates {
                         try steps.createDataset(
-                            "lr", shape: [lr.count, lr.first?.count ?? 0], values: lr.flatMap { $0 }, layout: layout)
+                            "lr", shape: [lr.count, lr.first?.count ?? 0], values: lr.flatMap { $0 }, layout: layout, digest: true)
                     }
                     for (key, rows) in trajectory.scheduledHyperparameters.sorted(by: { $0.key < $1.key }) {
                         // One row per step: [groups] for momentum, [groups, 2] for betas.
                         let groups = trajectory.header.paramGroups.count
                         let width = rows.first?.count ?? 0
                         let rowShape = key == "betas" ? [groups, groups == 0 ? 0 : width / groups] : [width]
-                        try steps.createDataset(key, shape: [rows.count] + rowShape, values: rows.flatMap { $0 }, layout: layout)
+                        try steps.createDataset(key, shape: [rows.count] + rowShape, values: rows.flatMap { $0 }, layout: layout, digest: true)
                     }
                     if let losses = trajectory.losses {
-                        try steps.createDataset("loss", shape: [losses.count], values: losses, layout: whole)
+                        try steps.createDataset("loss", shape: [losses.count], values: losses, layout: whole, digest: true)
                     }
                     if let calls = trajectory.closureCalls {
-                        try steps.createDataset("closure_calls", shape: [calls.count], values: calls, layout: whole)
+                        try steps.createDataset("closure_calls", shape: [calls.count], values: calls, layout: whole, digest: true)
                     }
                 }
                 if let objective = trajectory.objective {
                     try writeObjective(objective, to: try root.createGroup("objective"), as: T.self)
                 }
                 if let losses = trajectory.evaluationLosses {
-                    try root.createGroup("evaluations").createDataset("loss", shape: [losses.count], values: losses, layout: whole)
+                    try root.createGroup("evaluations").createDataset("loss", shape: [losses.count], values: losses, layout: whole, digest: true)
                 }
             }
         }
@@ -184,6 +185,7 @@ public enum FixtureWriter {
     private static func writeHeader(_ header: FixtureHeader, to root: HDF5Group) throws {
         try root.setAttribute("format", string: "lockstep-golden")
         try root.setAttribute("format_version", integer: Int64(header.formatVersion))
+        try root.setAttribute("content_digest", string: HDF5ContentDigest.attributeName)
         try root.setAttribute("optimizer", string: header.optimizer)
         try root.setAttribute("dtype", string: header.dtype.rawValue)
         try root.setAttribute("steps", integer: Int64(header.steps))
@@ -216,14 +218,14 @@ public enum FixtureWriter {
         try group.setAttribute("kind", string: objective.kind)
         switch objective {
         case .quadratic(let a, let b, let n):
-            try group.createDataset("A", shape: [n, n], values: a.map { T($0) }, layout: whole)
-            try group.createDataset("b", shape: [n], values: b.map { T($0) }, layout: whole)
+            try group.createDataset("A", shape: [n, n], values: a.map { T($0) }, layout: whole, digest: true)
+            try group.createDataset("b", shape: [n], values: b.map { T($0) }, layout: whole, digest: true)
         case .rosenbrock(let a, let b):
             try group.setAttribute("a", double: a)
             try group.setAttribute("b", double: b)
         case .logisticRegression(let x, let y, let l2, let m, let n):
-            try group.createDataset("X", shape: [m, n], values: x.map { T($0) }, layout: whole)
-            try group.createDataset("y", shape: [m], values: y.map { T($0) }, layout: whole)
+            try group.createDataset("X", shape: [m, n], values: x.map { T($0) }, layout: whole, digest: true)
+            try group.createDataset("y", shape: [m], values: y.map { T($0) }, layout: whole, digest: true)
             try group.setAttribute("l2", double: l2)
         }
     }

@@ -194,6 +194,25 @@ extension HDF5Object {
         }
     }
 
+    /// Writes a one-dimensional attribute of unsigned 32-bit integers (replacing one of that
+    /// name), such as the content digests (``HDF5ContentDigest``).
+    public func setAttribute(_ name: String, uint32s values: [UInt32]) throws {
+        try HDF5Library.call {
+            var dims = [hsize_t(values.count)]
+            let space = try checkID(
+                H5Screate_simple(1, &dims, nil), .libraryFailure, file: file.path, object: path, "cannot create a dataspace")
+            defer { H5Sclose(space) }
+            if H5Aexists(handle.id, name) > 0 { H5Adelete(handle.id, name) }
+            let attribute = try checkID(
+                H5Acreate2(handle.id, name, lockstep_h5t_std_u32le(), space, lockstep_h5p_default(), lockstep_h5p_default()),
+                .libraryFailure, file: file.path, object: path, "cannot create attribute '\(name)'")
+            defer { H5Aclose(attribute) }
+            try checkStatus(
+                H5Awrite(attribute, lockstep_h5t_native_uint32(), values), file: file.path, object: path,
+                "cannot write attribute '\(name)'")
+        }
+    }
+
     /// Writes a scalar int64 attribute (replacing one of that name).
     public func setAttribute(_ name: String, integer value: Int64) throws {
         var value = value

@@ -16,6 +16,15 @@ public final class HDF5Dataset: HDF5Object {
     public let storedType: HDF5StoredType
     /// Set when rows, or the whole dataset, can be read as stored chunks: see ``RawChunks``.
     let rawChunks: RawChunks?
+    /// The recorded content digests (attribute `crc32c`, format extension 18), checked on
+    /// every read; `nil` without them, or for a dataset being written.
+    public let contentDigest: ContentDigest?
+    /// The native memory type the stored type equals, if it is one Lockstep reads; data read
+    /// as another type has its digest checked on the stored bytes, read again.
+    let storedNativeType: hid_t?
+    /// Set once a dataset with one digest for the whole of it, read a row at a time, has been
+    /// checked whole.
+    let wholeDigestChecked = OnceFlag()
 
     /// A dataset stored in chunks that are its rows or the whole of it, as the bytes of a
     /// native memory type, with no filter but the `fletcher32` checksum. ``readRow(_:into:)``
@@ -55,7 +64,7 @@ public final class HDF5Dataset: HDF5Object {
         self.file = file
         self.path = path
         self.handle = handle
-        (shape, storedType, rawChunks) = try HDF5Library.call {
+        (shape, storedType, rawChunks, contentDigest, storedNativeType) = try HDF5Library.call {
             let space = try checkID(
                 H5Dget_space(handle.id), .libraryFailure, file: file.path, object: path, "cannot read the dataspace")
             defer { H5Sclose(space) }
@@ -79,8 +88,20 @@ public final class HDF5Dataset: HDF5Object {
                     .badStorage, file: file.path, object: path,
                     message: "shape \(dims) holds more bytes than can be addressed")
             }
-            if checkingStorage { try Self.checkStorage(handle.id, file: file, path: path, shape: shape, elementSize: H5Tget_size(type)) }
-            return (shape, HDF5StoredType(typeID: type), Self.rawChunks(handle.id, type: type, shape: shape))
+            var digest: ContentDigest?
+            if checkingStorage {
+                try Self.checkStorage(handle.id, file: file, path: path, shape: shape, elementSize: H5Tget_size(type))
+                digest = try Self.loadDigest(
+                    handle.id, file: file, path: path, shape: shape, byRow: Self.chunkedByRow(handle.id, shape: shape))
+            }
+            let natives = [
+                lockstep_h5t_native_float(), lockstep_h5t_native_double(), lockstep_h5t_native_uint8(),
+                lockstep_h5t_native_int64(), lockstep_h5t_native_int8(),
+            ]
+            return (
+                shape, HDF5StoredType(typeID: type), Self.rawChunks(handle.id, type: type, shape: shape), digest,
+                natives.first { H5Tequal(type, $0) > 0 }
+            )
         }
     }
 
@@ -256,18 +277,7 @@ public final class HDF5Dataset: HDF5Object {
 
     /// Whether the dataset is stored in chunks of exactly one index of its first axis.
     public var isChunkedByRow: Bool {
-        get throws {
-            try HDF5Library.call {
-                let dcpl = try checkID(
-                    H5Dget_create_plist(handle.id), .libraryFailure, file: file.path, object: path,
-                    "cannot read the creation property list")
-                defer { H5Pclose(dcpl) }
-                guard H5Pget_layout(dcpl) == H5D_CHUNKED else { return false }
-                var chunk = [hsize_t](repeating: 0, count: shape.count)
-                guard H5Pget_chunk(dcpl, Int32(chunk.count), &chunk) == Int32(shape.count) else { return false }
-                return chunk.first == 1 && Array(chunk.dropFirst()) == shape.dropFirst().map { hsize_t($0) }
-            }
-        }
+        get throws { HDF5Library.call { Self.chunkedByRow(handle.id, shape: shape) } }
     }
 
     private func requireNumeric<T: HDF5Scalar>(_: T.Type) throws {
@@ -286,7 +296,10 @@ public final class HDF5Dataset: HDF5Object {
         let raw = rawChunks.flatMap { $0.whole && $0.nativeType == T.nativeType ? $0 : nil }
         var values: [T] = Self.zeros(count, capacity: count + (raw?.padding(T.self) ?? 0))
         guard count > 0 else { return values }
-        if let raw, readRawChunk(at: 0, raw, into: &values) { return values }
+        if let raw, readRawChunk(at: 0, raw, into: &values) {
+            try checkDigest(of: values, row: nil)
+            return values
+        }
         try HDF5Library.call {
             try values.withUnsafeMutableBytes { buffer in
                 try checkStatus(
@@ -295,6 +308,7 @@ public final class HDF5Dataset: HDF5Object {
                     file: file.path, object: path, "cannot read the dataset")
             }
         }
+        try checkDigest(of: values, row: nil)
         return values
     }
 
@@ -309,7 +323,10 @@ public final class HDF5Dataset: HDF5Object {
         let raw = rawChunks.flatMap { $0.rows && $0.nativeType == T.nativeType ? $0 : nil }
         if buffer.count != rowCount { buffer = Self.zeros(rowCount, capacity: rowCount + (raw?.padding(T.self) ?? 0)) }
         guard rowCount > 0 else { return }
-        if let raw, readRawChunk(at: row, raw, into: &buffer) { return }
+        if let raw, readRawChunk(at: row, raw, into: &buffer) {
+            try checkDigest(of: buffer, row: row)
+            return
+        }
         try HDF5Library.call {
             let fileSpace = try checkID(
                 H5Dget_space(handle.id), .libraryFailure, file: file.path, object: path, "cannot read the dataspace")
@@ -332,6 +349,7 @@ public final class HDF5Dataset: HDF5Object {
                     file: file.path, object: path, "cannot read row \(row)")
             }
         }
+        try checkDigest(of: buffer, row: row)
     }
 
     /// Reads the chunk that starts at index `index` of the first axis (see ``RawChunks``)

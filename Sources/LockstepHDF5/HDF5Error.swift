@@ -23,6 +23,9 @@ public struct HDF5Error: Error, Sendable, Equatable, CustomStringConvertible {
         case badStorage
         /// The file cannot be read: a FIFO, device or directory, or permission denied.
         case unreadable
+        /// The data disagrees with its content digest (format extension 18): it was changed
+        /// after it was written.
+        case changedData
     }
 
     public var kind: Kind

@@ -12,6 +12,16 @@ public final class HDF5File: Sendable {
     /// The path the file was opened with.
     public let path: String
     let handle: HDF5Handle
+    /// Set when every dataset opened from now on must carry content digests.
+    private let contentDigestsRequired = OnceFlag()
+
+    /// From now on, opening a dataset that holds an element and has no content digest
+    /// (``HDF5ContentDigest``) is an error: the file promises them (format extension 18's
+    /// root attribute `content_digest`).
+    public func requireContentDigests() { contentDigestsRequired.set() }
+
+    /// Whether ``requireContentDigests()`` was called.
+    public var requiresContentDigests: Bool { contentDigestsRequired.isSet }
 
     private init(path: String, handle: HDF5Handle) {
         self.path = path
@@ -136,8 +146,14 @@ public final class HDF5File: Sendable {
             try checkStatus(
                 H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110), file: path, object: "/",
                 "cannot set the library version bounds")
+            // The root group keeps its links and attributes in its (checksummed) object header.
+            let fcpl = try checkID(
+                H5Pcreate(lockstep_h5p_file_create()), .libraryFailure, file: path, object: "/",
+                "cannot create a file creation property list")
+            defer { H5Pclose(fcpl) }
+            try checkStatus(HDF5Library.compactStorage(fcpl), file: path, object: "/", "cannot keep the root's links compact")
             let id = try checkID(
-                H5Fcreate(path, lockstep_h5f_acc_trunc(), lockstep_h5p_default(), fapl),
+                H5Fcreate(path, lockstep_h5f_acc_trunc(), fcpl, fapl),
                 .cannotOpenFile, file: path, object: "/", "cannot create the HDF5 file")
             return HDF5File(path: path, handle: HDF5Handle(id, close: H5Fclose))
         }

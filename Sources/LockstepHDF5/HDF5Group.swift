@@ -117,8 +117,14 @@ public final class HDF5Group: HDF5Object {
             let id = try checkID(
                 H5Dopen2(handle.id, name, lockstep_h5p_default()), .libraryFailure, file: file.path,
                 object: childPath, "cannot open the dataset")
-            return try HDF5Dataset(
+            let dataset = try HDF5Dataset(
                 file: file, path: childPath, handle: HDF5Handle(id, close: H5Dclose), checkingStorage: true)
+            if file.requiresContentDigests, dataset.count > 0, dataset.contentDigest == nil {
+                throw HDF5Error(
+                    .badStorage, file: file.path, object: childPath,
+                    message: "has no content digest (attribute '\(HDF5ContentDigest.attributeName)'), though the root attribute 'content_digest' promises one on every dataset")
+            }
+            return dataset
         }
     }
 
@@ -132,12 +138,21 @@ public final class HDF5Group: HDF5Object {
     }
 
     /// Creates the child group `name`.
+    ///
+    /// Its links and attributes stay in its object header however many there are (see
+    /// ``HDF5Library/compactStorage(_:)``), where HDF5 1.10's format checksums them.
     @discardableResult
     public func createGroup(_ name: String) throws -> HDF5Group {
         let childPath = joinPath(path, name)
         return try HDF5Library.call {
+            let gcpl = try checkID(
+                H5Pcreate(lockstep_h5p_group_create()), .libraryFailure, file: file.path, object: childPath,
+                "cannot create the group property list")
+            defer { H5Pclose(gcpl) }
+            try checkStatus(
+                HDF5Library.compactStorage(gcpl), file: file.path, object: childPath, "cannot keep the links compact")
             let id = try checkID(
-                H5Gcreate2(handle.id, name, lockstep_h5p_default(), lockstep_h5p_default(), lockstep_h5p_default()),
+                H5Gcreate2(handle.id, name, lockstep_h5p_default(), gcpl, lockstep_h5p_default()),
                 .libraryFailure, file: file.path, object: childPath, "cannot create the group")
             return HDF5Group(file: file, path: childPath, handle: HDF5Handle(id, close: H5Gclose))
         }
@@ -147,9 +162,12 @@ public final class HDF5Group: HDF5Object {
     ///
     /// - Parameters:
     ///   - layout: how the data is laid out on disk; see ``HDF5DatasetLayout``.
+    ///   - digest: write the content digests (``HDF5ContentDigest``, attribute
+    ///     `crc32c`): one per row when the layout is chunked by row, else one. A dataset
+    ///     without elements gets none.
     @discardableResult
     public func createDataset<T: HDF5Scalar>(
-        _ name: String, shape: [Int], values: [T], layout: HDF5DatasetLayout = .contiguous
+        _ name: String, shape: [Int], values: [T], layout: HDF5DatasetLayout = .contiguous, digest: Bool = true
     ) throws -> HDF5Dataset {
         let childPath = joinPath(path, name)
         let count = shape.reduce(1, *)
@@ -193,6 +211,12 @@ public final class HDF5Group: HDF5Object {
                         H5Dwrite(id, T.nativeType, lockstep_h5s_all(), lockstep_h5s_all(), lockstep_h5p_default(),
                                  buffer.baseAddress),
                         file: file.path, object: childPath, "cannot write the dataset")
+                }
+                if digest {
+                    var byRow = false
+                    if case .chunked(true, _, _) = layout, !shape.isEmpty { byRow = true }
+                    let digests = values.withUnsafeBytes { HDF5ContentDigest.digests($0, rows: shape.first ?? 1, byRow: byRow) }
+                    try dataset.setAttribute(HDF5ContentDigest.attributeName, uint32s: digests)
                 }
             }
             return dataset

@@ -42,6 +42,16 @@ enum HDF5Library {
         return list
     }
 
+    /// Keeps the links of a group (`plist` a group or file creation property list) and the
+    /// attributes of any object in its object header however many there are, instead of
+    /// moving them to "dense" storage (a fractal heap and a B-tree) past 8 of them, HDF5's
+    /// default: in HDF5 1.10's format the object header carries a checksum. Call under the lock.
+    static func compactStorage(_ plist: hid_t) -> herr_t {
+        // 65535 is the most HDF5 allows; a group or object never shrinks in our files.
+        let links = H5Pset_link_phase_change(plist, 65535, 65535)
+        return links < 0 ? links : H5Pset_attr_phase_change(plist, 65535, 65535)
+    }
+
     /// The messages HDF5 left on its error stack, innermost last, then clears the stack.
     /// Call while holding the lock, right after the failing call.
     static func takeErrorStack() -> String? {

@@ -73,6 +73,8 @@ public enum HostileFiles {
             let dataset = H5Dopen2(id, name, lockstep_h5p_default())
             guard dataset >= 0 else { return -1 }
             defer { H5Dclose(dataset) }
+            // The data changes: its content digest would no longer hold, so it goes too.
+            if H5Aexists(dataset, HDF5ContentDigest.attributeName) > 0 { H5Adelete(dataset, HDF5ContentDigest.attributeName) }
             return rows.flatMap { $0 }.withUnsafeBytes {
                 H5Dwrite(dataset, lockstep_h5t_native_int8(), lockstep_h5s_all(), lockstep_h5s_all(), lockstep_h5p_default(), $0.baseAddress)
             }
@@ -132,6 +134,88 @@ public enum HostileFiles {
         defer { H5Gclose(id) }
         if let name, H5Lexists(id, name, lockstep_h5p_default()) > 0 { H5Ldelete(id, name, lockstep_h5p_default()) }
         guard body(id) >= 0 else { throw CraftError(message: "cannot craft \(group) in \(path)") }
+        // A crafted file no longer promises content digests (format extension 18) on every
+        // dataset: what is crafted here is refused for what it is, not for a missing digest.
+        if H5Aexists(file, "content_digest") > 0 { H5Adelete(file, "content_digest") }
+    }
+
+    /// Rewrites the stored bytes of the chunk at `index` of the first axis of `dataset` (as
+    /// stored: after a `fletcher32` filter, its 4 checksum bytes last) with `transform`, and
+    /// writes them back raw, so that no filter runs: what a damaged disk or a careless tool
+    /// leaves. The file keeps its content digests: they no longer hold.
+    public static func rewriteChunk(in path: String, dataset: String, index: Int, _ transform: (inout [UInt8]) -> Void) throws {
+        try editingDataset(path, dataset) { id, space in
+            var offset = [hsize_t](repeating: 0, count: Int(H5Sget_simple_extent_ndims(space)))
+            offset[0] = hsize_t(index)
+            var size: hsize_t = 0
+            guard H5Dget_chunk_storage_size(id, offset, &size) >= 0 else { throw CraftError(message: "no chunk \(index)") }
+            var bytes = [UInt8](repeating: 0, count: Int(size))
+            var mask: UInt32 = 0
+            guard H5Dread_chunk(id, lockstep_h5p_default(), offset, &mask, &bytes) >= 0 else {
+                throw CraftError(message: "cannot read chunk \(index)")
+            }
+            transform(&bytes)
+            guard H5Dwrite_chunk(id, lockstep_h5p_default(), mask, offset, bytes.count, bytes) >= 0 else {
+                throw CraftError(message: "cannot write chunk \(index)")
+            }
+        }
+    }
+
+    /// Overwrites row `row` of the float32 dataset `dataset` with `values` through HDF5, whose
+    /// filters run again (the `fletcher32` checksum agrees with the new data); the content
+    /// digest does not.
+    public static func overwriteRow(in path: String, dataset: String, row: Int, values: [Float]) throws {
+        try editingDataset(path, dataset) { id, space in
+            var dims = [hsize_t](repeating: 0, count: Int(H5Sget_simple_extent_ndims(space)))
+            H5Sget_simple_extent_dims(space, &dims, nil)
+            var start = [hsize_t](repeating: 0, count: dims.count)
+            start[0] = hsize_t(row)
+            dims[0] = 1
+            H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nil, dims, nil)
+            var memoryDims = [hsize_t(values.count)]
+            let memory = H5Screate_simple(1, &memoryDims, nil)
+            defer { H5Sclose(memory) }
+            guard H5Dwrite(id, lockstep_h5t_native_float(), memory, space, lockstep_h5p_default(), values) >= 0 else {
+                throw CraftError(message: "cannot write row \(row) of \(dataset)")
+            }
+        }
+    }
+
+    /// Opens `dataset` in the file at `path` for writing and runs `body` on it and its dataspace.
+    private static func editingDataset(_ path: String, _ dataset: String, _ body: (hid_t, hid_t) throws -> Void) throws {
+        try withHDF5LibraryLock {
+            let file = H5Fopen(path, lockstep_h5f_acc_rdwr(), lockstep_h5p_default())
+            guard file >= 0 else { throw CraftError(message: "cannot open \(path)") }
+            defer { H5Fclose(file) }
+            let id = H5Dopen2(file, dataset, lockstep_h5p_default())
+            guard id >= 0 else { throw CraftError(message: "cannot open \(dataset) in \(path)") }
+            defer { H5Dclose(id) }
+            let space = H5Dget_space(id)
+            defer { H5Sclose(space) }
+            try body(id, space)
+        }
+    }
+
+    /// Removes every content digest from the file at `path` (format extension 18: the root
+    /// attribute `content_digest` and each dataset's `crc32c`), as a file written before it.
+    public static func removeContentDigests(in path: String) throws {
+        final class Names { var list: [String] = [] }
+        try withHDF5LibraryLock {
+            let file = H5Fopen(path, lockstep_h5f_acc_rdwr(), lockstep_h5p_default())
+            guard file >= 0 else { throw CraftError(message: "cannot open \(path)") }
+            defer { H5Fclose(file) }
+            let names = Names()
+            let context = Unmanaged.passUnretained(names).toOpaque()
+            _ = H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, { _, name, _, context in
+                if let name, let context { Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: name)) }
+                return 0
+            }, context)
+            let attribute = HDF5ContentDigest.attributeName
+            for name in names.list where H5Aexists_by_name(file, name, attribute, lockstep_h5p_default()) > 0 {
+                H5Adelete_by_name(file, name, attribute, lockstep_h5p_default())
+            }
+            if H5Aexists(file, "content_digest") > 0 { H5Adelete(file, "content_digest") }
+        }
     }
 
     /// Removes `group/name` from the file at `path`.

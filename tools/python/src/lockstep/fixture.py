@@ -9,12 +9,16 @@ call to `discard()`) leaves no file under the final name.
 
 The fixture follows `docs/fixture-format.md`: HDF5 1.10 object formats (checksummed
 metadata), every chunkable dataset with fletcher32, step series one step per chunk (or one
-chunk when a row is a single number), fixed-length UTF-8 string attributes (in the
-checksummed object header).
+chunk when a row is a single number), fixed-length UTF-8 string attributes, and every
+group's links and every object's attributes kept in its checksummed object header however
+many there are; every dataset with an element carries its CRC-32C content digests
+(extension 18, `lockstep.digest`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import math
 import os
@@ -27,6 +31,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .digest import dataset_digests
+
 FORMAT = "lockstep-golden"
 FORMAT_VERSION = 1
 FILE_MODE = 0o644
@@ -37,6 +43,11 @@ DTYPES = ("float32", "float64")
 SMALL_CHUNK_BYTES = 32 * 1024
 # Per-step hyperparameters the format carries besides lr (extension 8), in writing order.
 SCHEDULED_KEYS = ("momentum", "betas")
+# Extension 18: the root attribute naming the digest, and each dataset's attribute holding it.
+DIGEST = "crc32c"
+# Links and attributes an object header keeps before HDF5 moves them to dense storage (a
+# fractal heap and a B-tree, outside the checksummed header): the most HDF5 allows.
+MAX_COMPACT = 65535
 
 
 class FixtureError(ValueError):
@@ -286,7 +297,7 @@ class FixtureWriter:
             os.close(fd)
             tmp = Path(tmp_name)
             try:
-                with h5py.File(tmp, "w", libver=LIBVER, rdcc_nbytes=0) as file:
+                with _create_file(tmp) as file:
                     self._write(file, param_groups)
                 tmp.chmod(FILE_MODE)
                 os.replace(tmp, self.path)
@@ -309,6 +320,7 @@ class FixtureWriter:
         attrs = file.attrs
         _set_string(attrs, "format", FORMAT)
         attrs["format_version"] = FORMAT_VERSION
+        _set_string(attrs, "content_digest", DIGEST)
         _set_string(attrs, "optimizer", header.optimizer)
         _set_string(attrs, "dtype", header.dtype)
         attrs["steps"] = self.steps
@@ -329,7 +341,7 @@ class FixtureWriter:
         closure = header.mode == "closure"
         float_type = self.dtype.newbyteorder("<")
         for param in self.params.values():
-            group = file.create_group(f"params/{param.name}")
+            group = _group(_group(file, "params"), param.name)
             group.attrs["index"] = param.index
             _write_dataset(group, "initial", param.initial, float_type)
             if not closure:
@@ -342,21 +354,21 @@ class FixtureWriter:
                 _copy_rows(group, "grad_mask", self._spooled(param, "grad_mask"), self.steps, param.shape, np.uint8, False)
             _copy_rows(group, "param", self._spooled(param, "param"), self.steps, param.shape, float_type, self.compress)
             if param.state:
-                state = group.create_group("state")
+                state = _group(group, "state")
                 for key, series in param.state.items():
                     compress = self.compress or key in param.padded_lists
                     _copy_rows(state, key, series, self.steps, series.row, float_type, compress)
                 if param.ambiguous_state:
-                    exists = group.create_group("state_exists")
+                    exists = _group(group, "state_exists")
                     for key in param.state:
                         flags = self._series(param, f"state_exists/{key}", (), np.dtype(np.uint8), 0).all(self.steps)
                         _write_step_dataset(exists, key, flags, np.uint8)
             if param.initial_state:
-                initial_state = group.create_group("initial_state")
+                initial_state = _group(group, "initial_state")
                 for key, value in param.initial_state.items():
                     _write_dataset(initial_state, key, value, float_type)
             if closure and self.evaluations:
-                evaluations = group.create_group("evaluations")
+                evaluations = _group(group, "evaluations")
                 count = self.evaluations
                 _copy_rows(evaluations, "param", self._spooled(param, "evaluations/param"), count, param.shape, float_type, self.compress)
                 _copy_rows(evaluations, "grad", self._spooled(param, "evaluations/grad"), count, param.shape, float_type, self.compress)
@@ -365,26 +377,26 @@ class FixtureWriter:
                     _write_step_dataset(evaluations, "has_grad", has_grad, np.uint8)
 
         if self.step_series:
-            steps = file.require_group("steps")
+            steps = _group(file, "steps")
             for key in ("lr", *SCHEDULED_KEYS, "metric"):
                 if key in self.step_series:
                     self._write_steps(steps, key, self.step_series[key])
         if closure:
-            steps = file.require_group("steps")
+            steps = _group(file, "steps")
             _write_step_dataset(steps, "loss", self._scalar("loss", np.float64).all(self.steps), "<f8")
             _write_step_dataset(steps, "closure_calls", self._scalar("closure_calls", np.int64).all(self.steps), "<i8")
             if self.objective is not None:
-                objective = file.create_group("objective")
+                objective = _group(file, "objective")
                 _set_string(objective.attrs, "kind", self.objective.kind)
                 for name, value in self.objective.attrs.items():
                     objective.attrs[name] = float(value)
                 for name, data in self.objective.data.items():
                     _write_dataset(objective, name, np.asarray(data).astype(self.dtype), float_type)
             if self.evaluations:
-                evaluations = file.create_group("evaluations")
+                evaluations = _group(file, "evaluations")
                 _write_step_dataset(evaluations, "loss", self._scalar("evaluations/loss", np.float64).all(self.evaluations), "<f8")
         if self.fingerprints:
-            fingerprints = file.create_group("fingerprints")
+            fingerprints = _group(file, "fingerprints")
             for name, data in self.fingerprints.items():
                 _write_dataset(fingerprints, name, data, data.dtype.newbyteorder("<"))
 
@@ -418,15 +430,20 @@ class FixtureWriter:
         layout = _layout(shape, False)
         dataset = steps.create_dataset(key, shape=shape, dtype="<f8", track_times=False, **layout)
         if math.prod(shape[1:]) == 1:
-            dataset[...] = series[0].all(self.steps).reshape(shape)
+            data = series[0].all(self.steps).reshape(shape)
+            dataset[...] = data
+            _set_digest(dataset, data)
             return
         columns = [series[g].rows(self.steps) if g in series else None for g in range(width)]
+        digests = []
         for t in range(self.steps):
             row = np.full((width, *inner), np.nan)
             for g, rows in enumerate(columns):
                 if rows is not None:
                     row[g] = next(rows)
             dataset[t] = row
+            digests.append(dataset_digests(row[None], by_row=False)[0])
+        _set_digest(dataset, None, digests)
 
     def _float(self, value: Any, obj: str) -> np.ndarray:
         array = np.asarray(value)
@@ -446,6 +463,62 @@ def _set_string(attrs: h5py.AttributeManager, name: str, text: str) -> None:
     """A fixed-length, null-padded UTF-8 string attribute."""
     data = text.encode("utf-8")
     attrs.create(name, np.array(data, dtype=f"S{max(1, len(data))}"), dtype=h5py.string_dtype("utf-8", max(1, len(data))))
+
+
+def _create_file(path: Path) -> h5py.File:
+    """A new HDF5 file in HDF5 1.10's formats (`LIBVER`) with no chunk cache, whose root
+    keeps its links and attributes in its object header (`_compact`)."""
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_V110, h5py.h5f.LIBVER_V110)
+    mdc, _, _, w0 = fapl.get_cache()
+    fapl.set_cache(mdc, 0, 0, w0)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    _compact(fcpl)
+    return h5py.File(h5py.h5f.create(os.fsencode(path), h5py.h5f.ACC_TRUNC, fapl=fapl, fcpl=fcpl))
+
+
+def _group(parent: h5py.Group, name: str) -> h5py.Group:
+    """The child group `name`, created (with `_compact`) unless it exists."""
+    if name in parent:
+        return parent[name]
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    _compact(gcpl)
+    return h5py.Group(h5py.h5g.create(parent.id, name.encode("utf-8"), gcpl=gcpl))
+
+
+@functools.cache
+def _set_link_phase_change() -> Any:
+    """libhdf5's `H5Pset_link_phase_change`, which h5py does not wrap: looked up through
+    h5py's own extension module, so it is the library h5py's identifiers belong to."""
+    function = ctypes.CDLL(h5py.h5p.__file__).H5Pset_link_phase_change
+    function.argtypes = [ctypes.c_int64, ctypes.c_uint, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _compact(plist: Any) -> None:
+    """Links (a group or file creation list) and attributes stay in the object header, which
+    HDF5 1.10's format checksums, however many: HDF5 moves them to unchecksummed dense
+    storage past 8 by default (LBFGS's state group, the root's attributes)."""
+    if _set_link_phase_change()(plist.id, MAX_COMPACT, MAX_COMPACT) < 0:
+        raise FixtureError("cannot keep a group's links compact (H5Pset_link_phase_change failed)")
+    plist.set_attr_phase_change(MAX_COMPACT, MAX_COMPACT)
+
+
+def _set_digest(dataset: h5py.Dataset, data: np.ndarray | None, digests: Sequence[int] | None = None) -> None:
+    """The dataset's `crc32c` attribute (extension 18), from `data` (what was written) or
+    the `digests` of its rows; none for a dataset without elements."""
+    if dataset.size == 0:
+        return
+    if digests is None:
+        digests = dataset_digests(np.asarray(data, dtype=dataset.dtype), by_row=_by_row(dataset))
+    dataset.attrs.create(DIGEST, np.asarray(digests, dtype="<u4"))
+
+
+def _by_row(dataset: h5py.Dataset) -> bool:
+    """Whether the dataset is chunked one row (index of its first axis) per chunk: then it
+    has a digest per row, else one."""
+    return dataset.chunks is not None and dataset.ndim > 0 and dataset.chunks == (1, *dataset.shape[1:])
 
 
 def _layout(shape: tuple[int, ...], compress: bool) -> dict[str, object]:
@@ -471,15 +544,21 @@ def _copy_rows(
     layout = _layout(shape, compress)
     if math.prod(row) > 1:
         dataset = parent.create_dataset(name, shape=shape, dtype=dtype, track_times=False, **layout)
+        digests = []
         for t, value in enumerate(series.rows(count)):
+            value = np.asarray(value).astype(dtype)
             dataset[t] = value
+            digests.append(dataset_digests(value[None], by_row=False)[0])
+        _set_digest(dataset, None, digests)
     else:
         data = np.stack(list(series.rows(count))) if count else np.zeros(shape)
-        parent.create_dataset(name, data=data.reshape(shape).astype(dtype), track_times=False, **layout)
+        data = data.reshape(shape).astype(dtype)
+        _set_digest(parent.create_dataset(name, data=data, track_times=False, **layout), data)
 
 
 def _write_step_dataset(parent: h5py.Group, name: str, data: np.ndarray, dtype: Any) -> None:
-    parent.create_dataset(name, data=data.astype(dtype), track_times=False, **_layout(data.shape, False))
+    data = data.astype(dtype)
+    _set_digest(parent.create_dataset(name, data=data, track_times=False, **_layout(data.shape, False)), data)
 
 
 def _write_dataset(parent: h5py.Group, name: str, data: np.ndarray, dtype: Any) -> None:
@@ -488,4 +567,5 @@ def _write_dataset(parent: h5py.Group, name: str, data: np.ndarray, dtype: Any) 
     layout: dict[str, object] = {}
     if data.ndim > 0 and data.size > 0:
         layout = {"chunks": data.shape, "fletcher32": True}
-    parent.create_dataset(name, data=data.astype(dtype), track_times=False, **layout)
+    data = data.astype(dtype)
+    _set_digest(parent.create_dataset(name, data=data, track_times=False, **layout), data)
