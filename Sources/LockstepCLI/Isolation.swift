@@ -294,6 +294,7 @@ extension VerifyCommand {
             }
             #endif
             guard getppid() == parent else { throw ExitCode(3) }
+            Self.closeInheritedDescriptors()
             var limit = rlimit(rlim_cur: rlim_t(addressSpace), rlim_max: rlim_t(addressSpace))
             _ = setrlimit(RLIMIT_AS_VALUE, &limit)
             Self.testHook()
@@ -302,6 +303,16 @@ extension VerifyCommand {
             let output = FileHandle(fileDescriptor: 3, closeOnDealloc: true)
             try output.write(contentsOf: result)
             try output.close()
+        }
+
+        /// Closes every file descriptor but 0 to 3 that `verify` inherited and did not mark
+        /// close-on-exec: a child that held one (a pipe the program that started `verify`
+        /// waits on) would keep it open after `verify` ended.
+        private static func closeInheritedDescriptors() {
+            #if os(Linux)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            for descriptor in names.compactMap({ Int32($0) }) where descriptor > 3 { close(descriptor) }
+            #endif
         }
 
         /// `LOCKSTEP_TEST_CRASH`, for the tests of the parent's side only: `segv`, `abort`
