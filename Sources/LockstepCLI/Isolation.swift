@@ -86,6 +86,9 @@ struct Isolation: Sendable {
     /// Starts the child, reads its pipe to the end (or until the time limit, then kills it)
     /// and reaps it.
     private func spawnAndCollect(_ job: IsolatedJob) throws -> Data {
+        #if !os(Linux)
+        throw Failure.spawn(ENOSYS)  // never reached: ``VerifyCommand/ownExecutable`` is nil there
+        #else
         let encodedJob = String(decoding: try IsolatedJob.encoder.encode(job), as: UTF8.self)
         let arguments = [
             executable, VerifyCommand.IsolatedChild.commandName, "--parent", "\(getpid())", "--address-space", "\(addressSpaceLimit)",
@@ -159,6 +162,7 @@ struct Isolation: Sendable {
         let exitStatus = (waitStatus >> 8) & 0xFF
         if exitStatus != 0 { throw Failure.exited(exitStatus) }
         return data
+        #endif
     }
 
     /// Held while a pipe is made and its child started (``spawnAndCollect(_:)``).
@@ -265,12 +269,13 @@ extension VerifyCommand {
     /// then reads fixtures in its own process; a test may set the `verify` binary here.
     @TaskLocal static var childExecutable: String? = nil
 
-    /// This process's executable, for ``childExecutable``.
+    /// This process's executable, for ``childExecutable``; `nil` (no isolation) but on Linux,
+    /// where the child's death with its parent and its descriptors are handled.
     static var ownExecutable: String? {
         #if os(Linux)
         return FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : nil
         #else
-        return Bundle.main.executablePath
+        return nil
         #endif
     }
 
