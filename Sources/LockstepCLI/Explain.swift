@@ -32,6 +32,8 @@ extension VerifyCommand {
         @Option(help: ArgumentHelp("Print this many closest candidates per fixture.", valueName: "n"))
         var top = 5
 
+        @OptionGroup var isolation: IsolationOptions
+
         func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
             if jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
@@ -39,15 +41,15 @@ extension VerifyCommand {
         }
 
         /// One fixture's explanation, or why it has none.
-        enum Explained: Sendable {
+        enum Explained: Sendable, Codable {
             case explanation(Explanation)
             case invalid(String)
         }
 
         func run() throws {
             let report = TextReport()
-            let (optimizers, given, bounds, optimizer, top) =
-                (VerifyCommand.optimizers, self.bounds.areGiven, self.bounds.bounds, optimizer, top)
+            let (optimizers, top, isolation) = (VerifyCommand.optimizers, top, isolation.isolation)
+            let settings = ExplainSettings(bounds: bounds.areGiven ? bounds.bounds : nil, optimizer: optimizer)
             let progress = ProgressLine.forStandardError(json: json != nil)
             let results = orderedMap(
                 fixtures, jobs: jobs,
@@ -61,12 +63,10 @@ extension VerifyCommand {
                     progress.redraw()
                 }
             ) { path -> Explained in
-                do {
-                    let header = try FixtureReader(path: path).header
-                    let tolerance = given ? bounds.tolerance(for: header) : nil
-                    return .explanation(try Explainer(optimizers: optimizers, tolerance: tolerance).explain(path, as: optimizer))
-                } catch {
-                    return .invalid(Self.line(error, path))
+                guard let isolation else { return settings.explain(path, optimizers: optimizers) }
+                switch isolation.run(.explain(settings, path: path), as: Explained.self) {
+                case .success(let explained): return explained
+                case .failure(let failure): return .invalid(failure.line(file: path))
                 }
             }
             progress.finish()
@@ -92,6 +92,24 @@ extension VerifyCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             return encoder
+        }
+    }
+}
+
+/// What `verify explain` does with each fixture: the bounds given on the command line, if
+/// any, and `--as`.
+struct ExplainSettings: Sendable, Codable {
+    var bounds: Bounds?
+    var optimizer: String?
+
+    /// The fixture's explanation, or the line saying why it has none.
+    func explain(_ path: String, optimizers: OptimizerCatalog) -> VerifyCommand.Explain.Explained {
+        do {
+            let header = try FixtureReader(path: path).header
+            let tolerance = bounds?.tolerance(for: header)
+            return .explanation(try Explainer(optimizers: optimizers, tolerance: tolerance).explain(path, as: optimizer))
+        } catch {
+            return .invalid(VerifyCommand.Explain.line(error, path))
         }
     }
 }

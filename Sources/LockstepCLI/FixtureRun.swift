@@ -6,8 +6,8 @@ import LockstepOptim
 
 /// What `verify check` found for one fixture: its result or why it is invalid, and, for
 /// the HTML report, what the report shows beside it.
-struct FixtureRun: Sendable {
-    enum Verdict: Sendable {
+struct FixtureRun: Sendable, Codable {
+    enum Verdict: Sendable, Codable {
         case result(VerificationResult)
         /// The one line `verify` prints for an invalid fixture.
         case invalid(String)
@@ -24,7 +24,7 @@ struct FixtureRun: Sendable {
 }
 
 /// What the HTML report shows of a fixture beyond its ``VerificationResult``.
-struct ReportDetails: Sendable {
+struct ReportDetails: Sendable, Codable {
     /// The fixture's header (hyperparameters, provenance); `nil` when it could not be read.
     var header: FixtureHeader?
     /// The elements around the first failure, at its step.
@@ -46,8 +46,8 @@ struct ReportDetails: Sendable {
 }
 
 /// The elements around a failing one at the step it failed: the recorded and the Swift values.
-struct Neighbourhood: Sendable, Equatable {
-    struct Element: Sendable, Equatable {
+struct Neighbourhood: Sendable, Equatable, Codable {
+    struct Element: Sendable, Equatable, Codable {
         var index: Int
         var multiIndex: [Int]
         var expected: Double
@@ -96,15 +96,36 @@ struct Neighbourhood: Sendable, Equatable {
 }
 
 /// Verifies one fixture: the work `verify check` runs on each, possibly on several threads.
-struct FixtureVerifier: Sendable {
+struct FixtureVerifier: Sendable, Codable {
     var bounds: Bounds
     var teacherForcing: Bool
     var parallelism: Parallelism
-    var optimizers: OptimizerCatalog
+    /// Not sent to a child process (``IsolatedJob``): the child's own, the same executable's.
+    var optimizers: OptimizerCatalog = .builtIn
     /// Replay every fixture as this optimizer (`--as`), not the one it names.
     var replayedAs: String?
     /// Also gather what the HTML report shows (``ReportDetails``).
     var details: Bool
+
+    enum CodingKeys: String, CodingKey { case bounds, teacherForcing, parallelism, replayedAs, details }
+
+    init(
+        bounds: Bounds, teacherForcing: Bool, parallelism: Parallelism, optimizers: OptimizerCatalog, replayedAs: String?,
+        details: Bool
+    ) {
+        (self.bounds, self.teacherForcing, self.parallelism, self.optimizers) = (bounds, teacherForcing, parallelism, optimizers)
+        (self.replayedAs, self.details) = (replayedAs, details)
+    }
+
+    /// ``run(_:)`` in a child process when `isolation` is given (its crash, time-out or
+    /// failure an invalid fixture), else here.
+    func run(_ path: String, isolation: Isolation?) -> FixtureRun {
+        guard let isolation else { return run(path) }
+        switch isolation.run(.check(self, path: path), as: FixtureRun.self) {
+        case .success(let run): return run
+        case .failure(let failure): return invalid(path, failure.line(file: path), nil)
+        }
+    }
 
     func run(_ path: String) -> FixtureRun {
         var header: FixtureHeader?

@@ -3,6 +3,7 @@ import Foundation
 import LockstepDiagnosis
 import LockstepFormat
 import LockstepHarness
+import LockstepOptim
 
 extension VerifyCommand {
     /// `verify mutants`: whether a set of fixtures would notice a bug.
@@ -32,6 +33,8 @@ extension VerifyCommand {
         @Option(help: ArgumentHelp("Replay this many catalogue entries at once.", valueName: "n"))
         var jobs = 1
 
+        @OptionGroup var isolation: IsolationOptions
+
         func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
             if jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
@@ -45,6 +48,10 @@ extension VerifyCommand {
             let tester = MutationTester(optimizers: VerifyCommand.optimizers, bounds: judge)
             let progress = ProgressLine.forStandardError(json: json != nil)
             let jobs = jobs
+            if let isolation = isolation.isolation, let line = Self.firstCrash(fixtures, isolation: isolation, jobs: jobs) {
+                report.error(line)
+                throw ExitCode(2)
+            }
             let reports: [MutationReport]
             do {
                 reports = try tester.run(fixtures, as: optimizer) { entries, check in
@@ -72,6 +79,25 @@ extension VerifyCommand {
                 throw ExitCode(2)
             }
         }
+    }
+}
+
+extension VerifyCommand.Mutants {
+    /// Reads and replays each fixture once in a child process, as `check` does, `jobs` at a
+    /// time: the line for the first (in the order given) whose child crashed or ran out of
+    /// time, `nil` when none did. The mutation run then reads them in this process: it
+    /// replays every fixture many times over, through the same reader.
+    static func firstCrash(_ fixtures: [String], isolation: Isolation, jobs: Int) -> String? {
+        let verifier = FixtureVerifier(
+            bounds: Bounds(), teacherForcing: false, parallelism: Parallelism(threads: 1), optimizers: .builtIn,
+            replayedAs: nil, details: false)
+        let failures = orderedMap(fixtures, jobs: jobs) { path -> String? in
+            if case .failure(let failure) = isolation.run(.check(verifier, path: path), as: FixtureRun.self) {
+                return failure.line(file: path)
+            }
+            return nil
+        }
+        return failures.lazy.compactMap { $0 }.first
     }
 }
 

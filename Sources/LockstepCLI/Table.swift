@@ -23,7 +23,7 @@ extension VerifyCommand {
             if fixtures.isEmpty { throw ValidationError("give at least one fixture") }
         }
 
-        struct Row: Hashable, Comparable {
+        struct Row: Hashable, Comparable, Codable {
             var optimizer: String
             var dtype: String
             var path: String
@@ -57,35 +57,69 @@ extension VerifyCommand {
             }
         }
 
+        @OptionGroup var isolation: IsolationOptions
+
+        /// What one fixture adds to the table: its row and its free-running result (judged
+        /// bit for bit), with `counts` whether it passes within its own bounds; or why it was
+        /// refused, with its row when the header could be read.
+        struct Measured: Sendable, Codable {
+            var row: Row?
+            var exact: VerificationResult?
+            var passed: Bool?
+            var error: String?
+        }
+
+        /// Measures one fixture, as the table counts it.
+        static func measure(_ path: String, teacherForcing: Bool, counts: Bool, optimizers: OptimizerCatalog) -> Measured {
+            var measured = Measured()
+            do {
+                let reader = try FixtureReader(path: path)
+                let header = reader.header
+                let reference = header.reference
+                var torchPath = [reference.implementation ?? "?", reference.cpuCapability ?? ""]
+                    .filter { !$0.isEmpty }.joined(separator: " ")
+                if header.paramGroups.contains(where: { $0.hyperparameters["differentiable"]?.boolValue == true }) {
+                    torchPath = "differentiable " + torchPath
+                }
+                measured.row = Row(optimizer: header.optimizer, dtype: header.dtype.rawValue, path: torchPath)
+                let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing, optimizers: optimizers).run(reader)
+                if counts {
+                    let bounds = Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
+                    measured.passed = try Replay(tolerance: bounds, teacherForcing: teacherForcing, optimizers: optimizers).run(reader).passed
+                }
+                measured.exact = result
+            } catch {
+                measured.error = "\(error)"
+            }
+            return measured
+        }
+
         func run() throws {
             var rows: [Row: Measure] = [:]
+            let isolation = isolation.isolation
             for path in fixtures {
-                var row: Row?
-                do {
-                    let reader = try FixtureReader(path: path)
-                    let header = reader.header
-                    let reference = header.reference
-                    var torchPath = [reference.implementation ?? "?", reference.cpuCapability ?? ""]
-                        .filter { !$0.isEmpty }.joined(separator: " ")
-                    if header.paramGroups.contains(where: { $0.hyperparameters["differentiable"]?.boolValue == true }) {
-                        torchPath = "differentiable " + torchPath
+                var measured: Measured
+                if let isolation {
+                    switch isolation.run(.table(teacherForcing: teacherForcing, counts: counts, path: path), as: Measured.self) {
+                    case .success(let result): measured = result
+                    case .failure(let failure): measured = Measured(error: failure.line(file: path))
                     }
-                    row = Row(optimizer: header.optimizer, dtype: header.dtype.rawValue, path: torchPath)
-                    let result = try Replay(tolerance: .exact, teacherForcing: teacherForcing, optimizers: VerifyCommand.optimizers).run(reader)
-                    rows[row!, default: Measure()].add(result)
-                    if counts {
-                        let bounds = Tolerance.resolve(rtol: nil, atol: nil, maxULP: nil, file: header.tolerance, dtype: header.dtype)
-                        let judged = try Replay(tolerance: bounds, teacherForcing: teacherForcing, optimizers: VerifyCommand.optimizers).run(reader)
-                        rows[row!]!.passed += judged.passed ? 1 : 0
-                        rows[row!]!.exact += result.passed ? 1 : 0
-                    }
-                } catch {
-                    guard counts, let row else {
-                        TextReport().error("\(error)")
+                } else {
+                    measured = Self.measure(path, teacherForcing: teacherForcing, counts: counts, optimizers: VerifyCommand.optimizers)
+                }
+                if let error = measured.error {
+                    guard counts, let row = measured.row else {
+                        TextReport().error(error)
                         throw ExitCode(2)
                     }
                     rows[row, default: Measure()].fixtures += 1
                     rows[row]!.refused += 1
+                } else if let row = measured.row, let result = measured.exact {
+                    rows[row, default: Measure()].add(result)
+                    if counts {
+                        rows[row]!.passed += measured.passed == true ? 1 : 0
+                        rows[row]!.exact += result.passed ? 1 : 0
+                    }
                 }
             }
             if counts {

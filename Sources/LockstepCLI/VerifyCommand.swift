@@ -13,7 +13,7 @@ public struct VerifyCommand: ParsableCommand {
             Exit status: 0 when every fixture passes, 1 when a value is out of tolerance, \
             2 when a fixture or an argument is invalid.
             """,
-        subcommands: [Check.self, Explain.self, Mutants.self, CatalogueCommand.self, Inspect.self, Table.self],
+        subcommands: [Check.self, Explain.self, Mutants.self, CatalogueCommand.self, Inspect.self, Table.self, IsolatedChild.self],
         defaultSubcommand: Check.self)
 
     public init() {}
@@ -52,7 +52,7 @@ struct ToleranceOptions: ParsableArguments {
 }
 
 /// The bounds given on the command line, resolved per fixture.
-struct Bounds: Sendable {
+struct Bounds: Sendable, Codable {
     var rtol: Double?
     var atol: Double?
     var maxULP: UInt64?
@@ -98,6 +98,8 @@ extension VerifyCommand {
         @Option(help: ArgumentHelp("Verify this many fixtures at once; the output is in the order given.", valueName: "n"))
         var jobs = 1
 
+        @OptionGroup var isolation: IsolationOptions
+
         public func validate() throws {
             if fixtures.isEmpty { throw ValidationError("give at least one --fixture") }
             if threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
@@ -129,6 +131,7 @@ extension VerifyCommand {
                 optimizers: VerifyCommand.optimizers, replayedAs: optimizer, details: htmlReport != nil)
             let progress = ProgressLine.forStandardError(json: json != nil)
             let text = report
+            let isolation = isolation.isolation
             let runs = orderedMap(
                 fixtures, jobs: jobs,
                 progress: { finished, total, item in progress.update(finished: finished, total: total, item: item) },
@@ -139,8 +142,8 @@ extension VerifyCommand {
                     case .invalid(let message): text.error(message)
                     }
                     progress.redraw()
-                },
-                verifier.run)
+                }
+            ) { path in verifier.run(path, isolation: isolation) }
             progress.finish()
             report.summary(Outcome(runs))
             return runs

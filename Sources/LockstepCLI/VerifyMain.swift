@@ -20,8 +20,15 @@ extension VerifyCommand {
     ///
     /// exit(VerifyCommand.run(arguments: Array(CommandLine.arguments.dropFirst()), adding: [Lion<Float>.self, Lion<Double>.self]))
     /// ```
+    ///
+    /// Called with the process's own command line (as above), `verify` reads each fixture in
+    /// a child process, this executable started again (``Isolation``); called with other
+    /// arguments from inside another program, it reads them in its own process.
     public static func run(arguments: [String], adding types: [any Optimizer.Type] = []) -> Int32 {
-        $optimizers.withValue(OptimizerCatalog.builtIn.adding(types)) { run(arguments) }
+        let isMain = arguments == Array(CommandLine.arguments.dropFirst())
+        return $optimizers.withValue(OptimizerCatalog.builtIn.adding(types)) {
+            $childExecutable.withValue(childExecutable ?? (isMain ? ownExecutable : nil)) { run(arguments) }
+        }
     }
 
     private static func run(_ arguments: [String]) -> Int32 {

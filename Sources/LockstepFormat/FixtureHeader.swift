@@ -1,12 +1,12 @@
 /// The fixture's root attributes, parsed and checked (format v1).
-public struct FixtureHeader: Sendable, Equatable {
+public struct FixtureHeader: Sendable, Equatable, Codable {
     /// The floating-point type of the trajectory.
-    public enum DType: String, Sendable, Equatable, CaseIterable {
+    public enum DType: String, Sendable, Equatable, CaseIterable, Codable {
         case float32, float64
     }
 
     /// How the gradients reach the optimizer.
-    public enum Mode: String, Sendable, Equatable, CaseIterable {
+    public enum Mode: String, Sendable, Equatable, CaseIterable, Codable {
         /// Gradients are recorded and fed back.
         case replay
         /// `step(closure)` runs on a closure answered by the recorded objective, or by the
@@ -15,7 +15,7 @@ public struct FixtureHeader: Sendable, Equatable {
     }
 
     /// One entry of `param_groups`.
-    public struct ParamGroup: Sendable, Equatable {
+    public struct ParamGroup: Sendable, Equatable, Codable {
         /// The names of the group's parameters, in order.
         public var params: [String]
         /// Every other key of the group: the reference's hyperparameters under its own names.
@@ -51,7 +51,7 @@ public struct FixtureHeader: Sendable, Equatable {
     }
 
     /// Where the numbers came from (`reference`).
-    public struct Reference: Sendable, Equatable {
+    public struct Reference: Sendable, Equatable, Codable {
         /// The whole JSON object, including keys this type does not name.
         public var json: [String: JSONValue]
         public var library: String? { json["library"]?.stringValue }
@@ -65,7 +65,7 @@ public struct FixtureHeader: Sendable, Equatable {
     }
 
     /// Recommended bounds (`tolerance`); any subset.
-    public struct Tolerance: Sendable, Equatable {
+    public struct Tolerance: Sendable, Equatable, Codable {
         public var rtol: Double?
         public var atol: Double?
         public var maxULP: UInt64?

@@ -31,6 +31,50 @@ public struct TensorComparison: Sendable, Equatable, Codable {
                 self.row = row
             }
         }
+
+        enum CodingKeys: String, CodingKey {
+            case step, tensor, index, multiIndex, expected, actual, ulps, evaluation, expectedBits, actualBits
+        }
+
+        public init(
+            step: Int, tensor: String, index: Int, multiIndex: [Int], expected: Double, actual: Double, ulps: UInt64?,
+            evaluation: Evaluation?
+        ) {
+            (self.step, self.tensor, self.index, self.multiIndex) = (step, tensor, index, multiIndex)
+            (self.expected, self.actual, self.ulps, self.evaluation) = (expected, actual, ulps, evaluation)
+        }
+
+        /// As synthesized; with ``CodingUserInfoKey/lockstepBitExact`` set, also the bits of
+        /// `expected` and `actual`, so that a NaN keeps its sign (`expected -nan` in a report).
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(step, forKey: .step)
+            try container.encode(tensor, forKey: .tensor)
+            try container.encode(index, forKey: .index)
+            try container.encode(multiIndex, forKey: .multiIndex)
+            try container.encode(expected, forKey: .expected)
+            try container.encode(actual, forKey: .actual)
+            try container.encodeIfPresent(ulps, forKey: .ulps)
+            try container.encodeIfPresent(evaluation, forKey: .evaluation)
+            if encoder.userInfo[.lockstepBitExact] as? Bool == true {
+                try container.encode(expected.bitPattern, forKey: .expectedBits)
+                try container.encode(actual.bitPattern, forKey: .actualBits)
+            }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            step = try container.decode(Int.self, forKey: .step)
+            tensor = try container.decode(String.self, forKey: .tensor)
+            index = try container.decode(Int.self, forKey: .index)
+            multiIndex = try container.decode([Int].self, forKey: .multiIndex)
+            expected = try container.decodeIfPresent(UInt64.self, forKey: .expectedBits).map(Double.init(bitPattern:))
+                ?? container.decode(Double.self, forKey: .expected)
+            actual = try container.decodeIfPresent(UInt64.self, forKey: .actualBits).map(Double.init(bitPattern:))
+                ?? container.decode(Double.self, forKey: .actual)
+            ulps = try container.decodeIfPresent(UInt64.self, forKey: .ulps)
+            evaluation = try container.decodeIfPresent(Evaluation.self, forKey: .evaluation)
+        }
     }
 
     /// The object path of the recorded dataset, e.g. `/params/w/state/exp_avg`.
@@ -123,4 +167,10 @@ public func multiIndex(_ index: Int, shape: [Int]) -> [Int] {
         rest /= shape[axis]
     }
     return result
+}
+
+extension CodingUserInfoKey {
+    /// Asks for a lossless encoding where the usual one loses bits (a NaN's sign): set by
+    /// `verify` between its process and the child that reads a fixture.
+    public static let lockstepBitExact = CodingUserInfoKey(rawValue: "lockstep.bitExact")!
 }

@@ -218,6 +218,42 @@ public enum HostileFiles {
         }
     }
 
+    /// Rebuilds `group` (a full path) with HDF5's default link storage, which moves the links
+    /// of a group of more than eight members out of its checksummed object header into a
+    /// fractal heap whose blocks carry no checksum (as files written without our writers'
+    /// compact setting keep them). Its members are copied, so the content is the same.
+    public static func storeLinksDensely(in path: String, group: String) throws {
+        try withHDF5LibraryLock {
+            let file = H5Fopen(path, lockstep_h5f_acc_rdwr(), lockstep_h5p_default())
+            guard file >= 0 else { throw CraftError(message: "cannot open \(path)") }
+            defer { H5Fclose(file) }
+            let moved = group + "_compact"
+            guard H5Lmove(file, group, file, moved, lockstep_h5p_default(), lockstep_h5p_default()) >= 0 else {
+                throw CraftError(message: "cannot move \(group) in \(path)")
+            }
+            let old = H5Gopen2(file, moved, lockstep_h5p_default())
+            guard old >= 0 else { throw CraftError(message: "cannot open \(moved) in \(path)") }
+            let gcpl = H5Pcreate(lockstep_h5p_group_create())
+            defer { H5Pclose(gcpl) }
+            H5Pset_link_phase_change(gcpl, 8, 6)  // HDF5's defaults
+            let new = H5Gcreate2(file, group, lockstep_h5p_default(), gcpl, lockstep_h5p_default())
+            guard new >= 0 else {
+                H5Gclose(old)
+                throw CraftError(message: "cannot create \(group) in \(path)")
+            }
+            var info = H5G_info_t()
+            H5Gget_info(old, &info)
+            for index in 0..<info.nlinks {
+                var name = [CChar](repeating: 0, count: 1024)
+                H5Lget_name_by_idx(old, ".", H5_INDEX_NAME, H5_ITER_INC, index, &name, name.count, lockstep_h5p_default())
+                H5Ocopy(old, name, new, name, lockstep_h5p_default(), lockstep_h5p_default())
+            }
+            H5Gclose(new)
+            H5Gclose(old)
+            H5Ldelete(file, moved, lockstep_h5p_default())
+        }
+    }
+
     /// Removes `group/name` from the file at `path`.
     public static func remove(in path: String, group: String, name: String) throws {
         try editing(path, group) { id in H5Ldelete(id, name, lockstep_h5p_default()) }
