@@ -9,32 +9,8 @@ import Testing
 /// line naming the file and exit 2 (issue 15, part 1).
 @Suite("verify isolates libhdf5")
 struct IsolationTests {
-    /// The real executable with `arguments` and extra environment: how it ended, its
-    /// standard output and standard error.
-    func verify(_ arguments: [String], environment extra: [String: String] = [:]) throws
-        -> (status: Int32, reason: Process.TerminationReason, stdout: String, stderr: String)
-    {
-        let process = Process()
-        process.executableURL = DamagedFixtureTests.verifyBinary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        environment.merge(extra) { _, new in new }
-        process.environment = environment
-        let (output, errors) = (Pipe(), Pipe())
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let errorData = ErrorCollector()
-        let reader = Thread { errorData.data = errors.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorData.isDone { Thread.sleep(forTimeInterval: 0.005) }
-        return (
-            process.terminationStatus, process.terminationReason, String(decoding: out, as: UTF8.self),
-            String(decoding: errorData.data, as: UTF8.self)
-        )
+    func verify(_ arguments: [String], environment extra: [String: String] = [:]) throws -> VerifyRun {
+        try runVerify(arguments, environment: extra)
     }
 
     /// An LBFGS golden whose `state` group (11 members) keeps its links in a fractal heap

@@ -14,24 +14,7 @@ struct JobsTests {
         "adagrad_fused_f32.h5", "adamw_fused_f64.h5",
     ].map(fixturePath)
 
-    /// The real executable with `arguments`: its status, standard output and standard error.
-    func verify(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = DamagedFixtureTests.verifyBinary
-        process.arguments = arguments
-        let (output, errors) = (Pipe(), Pipe())
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Drain standard error on another thread so that neither pipe fills up.
-        let errorData = ErrorCollector()
-        let reader = Thread { errorData.data = errors.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorData.isDone { Thread.sleep(forTimeInterval: 0.005) }
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: errorData.data, as: UTF8.self))
-    }
+    func verify(_ arguments: [String]) throws -> VerifyRun { try runVerify(arguments) }
 
     @Test func parallelOutputIsTheSerialOutputInInputOrder() throws {
         try #require(FileManager.default.isExecutableFile(atPath: DamagedFixtureTests.verifyBinary.path))
@@ -130,15 +113,4 @@ struct JobsTests {
 /// Text gathered from a closure.
 final class TextSink: @unchecked Sendable {
     var text = ""
-}
-
-/// Standard error read on another thread.
-final class ErrorCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Data?
-    var data: Data {
-        get { lock.withLock { stored ?? Data() } }
-        set { lock.withLock { stored = newValue } }
-    }
-    var isDone: Bool { lock.withLock { stored != nil } }
 }
