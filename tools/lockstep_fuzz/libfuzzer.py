@@ -100,7 +100,14 @@ def classify(target: str, verify: str, path: Path, limits: outcomes.Limits) -> A
         # limits, also hangs or goes over memory (libFuzzer's own limits are per input and
         # the machine is shared, so one slow input alone is not one).
         origin = "Lockstep" if run.outcome in (outcomes.HANG, outcomes.OVER_MEMORY) else "none"
-    shown = run.outcome if run.outcome != outcomes.CRASH else f"crash (status {run.status})"
+    if run.outcome == outcomes.CRASH and origin == "none":
+        # verify crashed where the target alone did not (libhdf5's free of a wild pointer
+        # crashes or not as the heap lies): whose frames, under gdb.
+        run = outcomes.run_verify(verify, str(path), limits, triage=True)
+        if run.outcome in (outcomes.CRASH, outcomes.CRASH_HDF5):
+            origin = "libhdf5" if run.outcome == outcomes.CRASH_HDF5 else "Lockstep"
+            frames = run.detail
+    shown = run.outcome if run.outcome not in (outcomes.CRASH, outcomes.CRASH_HDF5) else f"crash (signal {-(run.status or 0)})" if (run.status or 0) < 0 else f"crash (exit {run.status})"
     return Artifact(path, kind, origin, frames, shown, run.status)
 
 
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="60 seconds, nothing written to docs (CI)")
     parser.add_argument("--classify-only", action="store_true", help="no campaign: classify the artifacts of the last one in --out")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     if args.smoke:
         args.minutes, args.no_docs = 1.0, True
     limits = outcomes.Limits(args.timeout, args.budget_mib << 20, args.ceiling_mib << 20)
@@ -215,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in new:
         artifact = classify(args.target, args.verify, path, limits)
         found.append(artifact)
-        print(f"libfuzz: {path.name}: {artifact.kind} in {artifact.origin}; verify: {artifact.verify} "
-              f"(status {artifact.verify_status})", file=sys.stderr)
+        print(f"libfuzz: {path.name}: {artifact.kind} in {artifact.origin}; verify: {artifact.verify}", file=sys.stderr)
     shown = ["tools/libfuzz"] + (["--smoke"] if args.smoke else [f"--minutes {args.minutes:g}"]) + \
             ([f"--jobs {args.jobs}"] if args.jobs != 2 else [])
     section = render(figures, found, limits, " ".join(shown))
