@@ -106,5 +106,6 @@ let package = Package(
         .testTarget(
             name: "LockstepCLITests",
             dependencies: ["LockstepCLI", "LockstepDiagnosis", "LockstepHarness", "LockstepHDF5", "LockstepTestSupport", "verify"]),
+        .testTarget(name: "LockstepFuzzTests", dependencies: ["lockstep-fuzz", "LockstepTestSupport"]),
     ]
 )

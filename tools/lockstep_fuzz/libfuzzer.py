@@ -104,7 +104,9 @@ def classify(target: str, verify: str, path: Path, limits: outcomes.Limits) -> A
         # verify crashed where the target alone did not (libhdf5's free of a wild pointer
         # crashes or not as the heap lies): whose frames, under gdb.
         run = outcomes.run_verify(verify, str(path), limits, triage=True)
-        if run.outcome in (outcomes.CRASH, outcomes.CRASH_HDF5):
+        # No frames: it did not crash again under gdb either (the heap lies otherwise
+        # there); a trap in Swift code would have, and in the target alone already.
+        if run.outcome in (outcomes.CRASH, outcomes.CRASH_HDF5) and run.detail.strip():
             origin = "libhdf5" if run.outcome == outcomes.CRASH_HDF5 else "Lockstep"
             frames = run.detail
     shown = run.outcome if run.outcome not in (outcomes.CRASH, outcomes.CRASH_HDF5) else f"crash (signal {-(run.status or 0)})" if (run.status or 0) < 0 else f"crash (exit {run.status})"
