@@ -54,6 +54,20 @@ def seed_corpus(corpus: Path) -> int:
     return count
 
 
+def remove_leftovers() -> int:
+    """The target writes each input to /dev/shm/lockstep-fuzz-<pid>.h5 and removes it after
+    the run; a process that crashed leaves its file. Removes those of processes gone (or of
+    a process id now another program's)."""
+    removed = 0
+    for path in Path("/dev/shm").glob("lockstep-fuzz-*.h5") if Path("/dev/shm").is_dir() else []:
+        pid = path.stem.rsplit("-", 1)[-1]
+        comm = Path(f"/proc/{pid}/comm")
+        if pid.isdigit() and (not comm.exists() or comm.read_text().strip() != "lockstep-fuzz"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def backtrace(target: str, path: Path, limits: outcomes.Limits) -> str:
     """The artifact run once more by the instrumented target: the stack the sanitizer
     runtime prints at the signal (`UBSAN_OPTIONS=print_stacktrace=1`; a tenth of a second,
@@ -226,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         artifact = classify(args.target, args.verify, path, limits)
         found.append(artifact)
         print(f"libfuzz: {path.name}: {artifact.kind} in {artifact.origin}; verify: {artifact.verify}", file=sys.stderr)
+    remove_leftovers()
     shown = ["tools/libfuzz"] + (["--smoke"] if args.smoke else [f"--minutes {args.minutes:g}"]) + \
             ([f"--jobs {args.jobs}"] if args.jobs != 2 else [])
     section = render(figures, found, limits, " ".join(shown))
