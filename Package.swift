@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "verify", targets: ["verify"]),
         .executable(name: "lockstep-bench", targets: ["lockstep-bench"]),
+        .executable(name: "lockstep-fuzz", targets: ["lockstep-fuzz"]),
         // What a package that verifies its own optimizer imports.
         .library(name: "LockstepOptim", targets: ["LockstepOptim"]),
         .library(name: "LockstepJSON", targets: ["LockstepJSON"]),
@@ -84,6 +85,12 @@ let package = Package(
             dependencies: ["LockstepOptim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // MARK: `lockstep-fuzz`: the coverage-guided fuzz target on the reader and the replay.
+        // `bash tools/libfuzz` builds it with `-sanitize=fuzzer -D LOCKSTEP_LIBFUZZER` (libFuzzer
+        // supplies `main`); the ordinary build runs the same target on files named on the
+        // command line, to reproduce a finding (docs/fuzzing.md).
+        .executableTarget(name: "lockstep-fuzz", dependencies: ["LockstepHarness", "LockstepFormat"]),
+
         // MARK: Tests mirror the targets; LockstepTestSupport holds what they share.
         .target(name: "LockstepTestSupport", dependencies: ["CHDF5", "LockstepHDF5"], path: "Tests/LockstepTestSupport"),
         .testTarget(name: "LockstepHDF5Tests", dependencies: ["LockstepHDF5", "CLockstepDigest", "LockstepTestSupport"]),
@@ -101,5 +108,6 @@ let package = Package(
         .testTarget(
             name: "LockstepCLITests",
             dependencies: ["LockstepCLI", "LockstepDiagnosis", "LockstepHarness", "LockstepHDF5", "LockstepTestSupport", "verify"]),
+        .testTarget(name: "LockstepFuzzTests", dependencies: ["lockstep-fuzz", "LockstepTestSupport"]),
     ]
 )

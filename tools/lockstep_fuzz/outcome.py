@@ -20,7 +20,7 @@ POOR_MESSAGE = "poor message"  # exit 2 (or a verdict) with more or less than on
 CRASH_HDF5 = "crash in libhdf5"  # a signal, the innermost frames in libhdf5
 CRASH = "crash in Lockstep"  # a signal or trap in our code (or an unknown exit status)
 HANG = "hang"  # still running at the time limit
-OVER_MEMORY = "over memory"  # peak RSS above the ceiling, or an allocation that failed
+OVER_MEMORY = "over memory"  # peak RSS above the ceiling, or an allocation that failed other than as a one-line refusal
 
 OUTCOMES = (PASS, FAIL, REFUSED, POOR_MESSAGE, CRASH_HDF5, CRASH, HANG, OVER_MEMORY)
 BAD = (POOR_MESSAGE, CRASH_HDF5, CRASH, HANG, OVER_MEMORY)
@@ -87,9 +87,12 @@ def run_verify(verify: str, path: str, limits: Limits, triage: bool = True) -> O
     peak = usage.ru_maxrss * 1024
     if status is None:
         return Outcome(HANG, None, seconds, peak, stderr)
-    if peak > limits.ceiling or ALLOCATION_FAILURE.search(stderr):
-        return Outcome(OVER_MEMORY, status, seconds, peak, stderr)
     lines = [line for line in stderr.splitlines() if line.strip()]
+    # An allocation the limits refused, reported as one line (exit 2) with the peak within
+    # the ceiling, is a refusal: the budget held. Any other failed allocation is over memory.
+    refused_allocation = status == 2 and len(lines) == 1 and path in lines[0] and peak <= limits.ceiling
+    if peak > limits.ceiling or (ALLOCATION_FAILURE.search(stderr) and not refused_allocation):
+        return Outcome(OVER_MEMORY, status, seconds, peak, stderr)
     if status in (0, 1):
         return Outcome(PASS if status == 0 else FAIL, status, seconds, peak, stderr) if not lines else Outcome(POOR_MESSAGE, status, seconds, peak, stderr)
     if status == 2:
