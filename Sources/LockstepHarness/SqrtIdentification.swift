@@ -2,7 +2,7 @@ import LockstepFormat
 import LockstepOptim
 
 /// Which tensor `sqrt` a replay reproduces, chosen from the fixture's fingerprint (format
-/// extension 17): the first ``TorchSqrt`` that returns every recorded float32 result bit for
+/// extension 17): the first `TorchSqrt` that returns every recorded float32 result bit for
 /// bit; correctly rounded when the file has no fingerprint or none matches, with a ``note``
 /// saying so. A float64 fingerprint that is not correctly rounded is noted too: MKL's
 /// float64 kernel is not reproduced.

@@ -44,7 +44,7 @@ public struct TensorComparison: Sendable, Equatable, Codable {
             (self.expected, self.actual, self.ulps, self.evaluation) = (expected, actual, ulps, evaluation)
         }
 
-        /// As synthesized; with ``CodingUserInfoKey/lockstepBitExact`` set, also the bits of
+        /// As synthesized; with `CodingUserInfoKey.lockstepBitExact` set, also the bits of
         /// `expected` and `actual`, so that a NaN keeps its sign (`expected -nan` in a report).
         public func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)

@@ -12,7 +12,7 @@ public struct VerificationResult: Sendable, Equatable, Codable {
     public var dtype: String
     public var implementation: String?
     public var cpuCapability: String?
-    /// The tensor `sqrt` reproduced (a ``TorchSqrt`` raw value), from the fixture's fingerprint.
+    /// The tensor `sqrt` reproduced (a `TorchSqrt` raw value), from the fixture's fingerprint.
     public var tensorSqrt: String?
     /// Why the reference's `sqrt` is not reproduced exactly, where it is not (``SqrtIdentification/note``).
     public var sqrtNote: String?
