@@ -64,14 +64,16 @@ public struct Replay: Sendable {
     private func values<T: TensorScalar & FixtureScalar>(
         _ reader: FixtureReader, of tensor: String, after step: Int, as _: T.Type
     ) throws -> (actual: [Double], expected: [Double])? {
-        var (session, _) = try drive(reader, through: step, as: T.self)
+        var (session, _) = try drive(
+            reader, through: step, tensorSqrt: SqrtIdentification(reader.fingerprints, dtype: reader.header.dtype).implementation,
+            as: T.self)
         return try session.values(of: tensor, step: step).map { (actual: $0.actual.map { Double($0) }, expected: $0.expected.map { Double($0) }) }
     }
 
     private func run<T: TensorScalar & FixtureScalar>(_ reader: FixtureReader, as _: T.Type) throws -> VerificationResult {
         let header = reader.header
-        let (session, closureRun) = try drive(reader, through: header.steps, as: T.self)
         let sqrt = SqrtIdentification(reader.fingerprints, dtype: header.dtype)
+        let (session, closureRun) = try drive(reader, through: header.steps, tensorSqrt: sqrt.implementation, as: T.self)
         var result = VerificationResult(
             fixture: reader.path, optimizer: header.optimizer, dtype: header.dtype.rawValue,
             implementation: header.reference.implementation, cpuCapability: header.reference.cpuCapability,
@@ -81,16 +83,16 @@ public struct Replay: Sendable {
         return result
     }
 
-    /// Replays steps 1 through `lastStep`, comparing each.
+    /// Replays steps 1 through `lastStep`, comparing each, with the tensor `sqrt` the
+    /// fixture's fingerprint names.
     private func drive<T: TensorScalar & FixtureScalar>(
-        _ reader: FixtureReader, through lastStep: Int, as _: T.Type
+        _ reader: FixtureReader, through lastStep: Int, tensorSqrt: TorchSqrt, as _: T.Type
     ) throws -> (ReplaySession<T>, ClosureRun<T>?) {
         let header = reader.header
         try checkImplementation(header)
         var session = try ReplaySession<T>(
             reader: reader, optimizers: optimizers, cpuCapability: try cpuCapability(header),
-            tensorSqrt: SqrtIdentification(reader.fingerprints, dtype: header.dtype).implementation, parallelism: parallelism,
-            tolerance: tolerance)
+            tensorSqrt: tensorSqrt, parallelism: parallelism, tolerance: tolerance)
         var closureRun = try header.mode == .closure ? ClosureRun<T>(reader: reader, tolerance: tolerance) : nil
         try session.loadInitialState()
         for step in 1...lastStep {

@@ -6,39 +6,49 @@ import Testing
 @testable import LockstepFormat
 @testable import LockstepHarness
 
-/// torch's error inputs from `optim_db` (`fixtures/optim_db/errors.json`, recorded with torch's
-/// verdict by `bash tools/golden --optim-db`): each raised at construction with arguments
-/// JSON can carry (a tensor argument described in place) is refused by Lockstep with torch's
-/// exception and message.
-@Suite("optim_db error inputs")
-struct OptimDBErrorTests {
-    struct Entry: Sendable, CustomTestStringConvertible {
-        let optimizer: String
-        let description: String
-        let kwargs: [String: JSONValue]
-        let error: OptimizerError
-        var testDescription: String { "\(optimizer): \(description)" }
-    }
+/// One of torch's error inputs from `optim_db` (`fixtures/optim_db/errors.json`, recorded
+/// with torch's verdict by `bash tools/golden --optim-db`).
+struct ErrorInput: Sendable, CustomTestStringConvertible {
+    let optimizer: String
+    let description: String
+    let kwargs: [String: JSONValue]
+    /// The parameter list torch was given, for the entries about it.
+    let params: JSONValue?
+    /// `construction` or `step`; `nil` where torch accepted the input (with a warning).
+    let raisedAt: String?
+    let jsonRepresentable: Bool
+    /// torch's exception, `nil` where torch only warns.
+    let error: OptimizerError?
+    var testDescription: String { "\(optimizer): \(description)" }
 
-    /// The construction-time errors of hyperparameters (torch's default parameters; the
-    /// entries about the parameter list itself are not replayed yet, issue 14).
-    static let entries: [Entry] = {
+    /// Every entry of the file, in its order.
+    static let all: [ErrorInput] = {
         guard let text = try? String(contentsOfFile: repositoryRoot.appendingPathComponent("fixtures/optim_db/errors.json").path, encoding: .utf8),
               let root = try? JSONValue.parse(text) else { return [] }
         return (root.objectValue?["cases"]?.arrayValue ?? []).compactMap { value in
-            guard let object = value.objectValue, object["raised_at"]?.stringValue == "construction",
-                  object["json_representable"]?.boolValue != false,
-                  object["params"] == nil || object["params"] == .null,
-                  let optimizer = object["optimizer"]?.stringValue, let kwargs = object["kwargs"]?.objectValue,
-                  let error = object["error"]?.objectValue, let type = error["type"]?.stringValue,
-                  let message = error["message"]?.stringValue
-            else { return nil }
-            let kind = OptimizerError.Kind(rawValue: type)
-            return Entry(
-                optimizer: optimizer, description: object["desc"]?.stringValue ?? "?", kwargs: kwargs,
-                error: kind.map { OptimizerError($0, message) } ?? OptimizerError(.runtimeError, "\(type): \(message)"))
+            guard let object = value.objectValue, let optimizer = object["optimizer"]?.stringValue else { return nil }
+            let error = object["error"]?.objectValue.flatMap { error -> OptimizerError? in
+                guard let type = error["type"]?.stringValue, let message = error["message"]?.stringValue else { return nil }
+                return OptimizerError.Kind(rawValue: type).map { OptimizerError($0, message) }
+                    ?? OptimizerError(.runtimeError, "\(type): \(message)")
+            }
+            let params = object["params"].flatMap { $0 == .null ? nil : $0 }
+            return ErrorInput(
+                optimizer: optimizer, description: object["desc"]?.stringValue ?? "?", kwargs: object["kwargs"]?.objectValue ?? [:],
+                params: params, raisedAt: object["raised_at"]?.stringValue,
+                jsonRepresentable: object["json_representable"]?.boolValue != false, error: error)
         }
     }()
+}
+
+/// torch's construction-time errors of hyperparameters (torch's default parameters), with
+/// arguments JSON can carry (a tensor argument described in place): each is refused by
+/// Lockstep with torch's exception and message.
+@Suite("optim_db error inputs")
+struct OptimDBErrorTests {
+    static let entries = ErrorInput.all.filter {
+        $0.raisedAt == "construction" && $0.jsonRepresentable && $0.params == nil && $0.error != nil
+    }
 
     @Test func theTensorArgumentsAreCarried() {
         #expect(Self.entries.filter { $0.description == "Tensor lr must be 1-element" }.count >= 15)
@@ -49,16 +59,17 @@ struct OptimDBErrorTests {
     }
 
     @Test(arguments: entries)
-    func refusedWithTorchsMessage(_ entry: Entry) throws {
+    func refusedWithTorchsMessage(_ entry: ErrorInput) throws {
+        let torch = try #require(entry.error)
         let shape = entry.optimizer == "Muon" ? [2, 3] : [3]
         let parameter = try Parameter<Float>(shape: shape, value: .init(repeating: 0, count: shape.reduce(1, *)))
         let check = {
             do {
                 _ = try OptimizerCatalog.builtIn.make(entry.optimizer, groups: [([parameter], entry.kwargs)], cpuCapability: nil)
-                Issue.record("accepted; torch raises \(entry.error.kind.rawValue): \(entry.error.message)")
+                Issue.record("accepted; torch raises \(torch.kind.rawValue): \(torch.message)")
             } catch let error as OptimizerError {
                 #expect(
-                    error.kind == entry.error.kind && error.message == entry.error.message,
+                    error.kind == torch.kind && error.message == torch.message,
                     "Lockstep: \(error.kind.rawValue): \(error.message)")
             }
         }
@@ -77,29 +88,7 @@ struct OptimDBErrorTests {
 /// fixture's `param_groups`), or named here with the reason a fixture cannot say it.
 @Suite("optim_db error inputs: the parameter list")
 struct OptimDBParameterErrorTests {
-    struct Entry: Sendable, CustomTestStringConvertible {
-        let optimizer: String
-        let description: String
-        let kwargs: [String: JSONValue]
-        /// torch's exception, `nil` where torch only warns.
-        let error: OptimizerError?
-        var testDescription: String { "\(optimizer): \(description)" }
-    }
-
-    static let entries: [Entry] = {
-        guard let text = try? String(contentsOfFile: repositoryRoot.appendingPathComponent("fixtures/optim_db/errors.json").path, encoding: .utf8),
-              let root = try? JSONValue.parse(text) else { return [] }
-        return (root.objectValue?["cases"]?.arrayValue ?? []).compactMap { value in
-            guard let object = value.objectValue, let params = object["params"], params != .null,
-                  let optimizer = object["optimizer"]?.stringValue, let description = object["desc"]?.stringValue
-            else { return nil }
-            let error = object["error"]?.objectValue.flatMap { error -> OptimizerError? in
-                guard let type = error["type"]?.stringValue, let message = error["message"]?.stringValue else { return nil }
-                return OptimizerError(OptimizerError.Kind(rawValue: type) ?? .runtimeError, message)
-            }
-            return Entry(optimizer: optimizer, description: description, kwargs: object["kwargs"]?.objectValue ?? [:], error: error)
-        }
-    }()
+    static let entries = ErrorInput.all.filter { $0.params != nil }
 
     /// Inputs a fixture cannot hold, and why: nothing to refuse.
     static let notRepresentable: [String: String] = [
@@ -115,7 +104,7 @@ struct OptimDBParameterErrorTests {
     }
 
     @Test(arguments: entries)
-    func refusedWithTorchsMessage(_ entry: Entry) throws {
+    func refusedWithTorchsMessage(_ entry: ErrorInput) throws {
         func parameter(_ shape: [Int]) throws -> Parameter<Float> {
             try Parameter(shape: shape, value: .init(repeating: 0, count: shape.reduce(1, *)))
         }

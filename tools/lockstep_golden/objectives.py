@@ -18,6 +18,7 @@ regression), which torch takes from its vectorised math library.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,6 +141,20 @@ def split(flat: torch.Tensor, shapes: list[tuple[int, ...]]) -> list[torch.Tenso
         pieces.append(flat[offset:offset + count].reshape(shape).clone())
         offset += count
     return pieces
+
+
+def closure(obj: TorchObjective, tensors: Sequence[torch.Tensor], shapes: list[tuple[int, ...]]) -> Callable[[], torch.Tensor]:
+    """The closure `step(closure)` is given: the objective at the parameters `tensors`
+    (concatenated, in order), their `.grad` set to its gradient, split to `shapes`."""
+
+    def evaluate() -> torch.Tensor:
+        x = torch.cat([p.detach().reshape(-1) for p in tensors])
+        loss, grad = obj.evaluate(x)
+        for p, g in zip(tensors, split(grad, shapes), strict=True):
+            p.grad = g
+        return loss
+
+    return evaluate
 
 
 def datasets(obj: TorchObjective) -> dict[str, np.ndarray]:

@@ -255,15 +255,7 @@ def record(entry: Entry, path: Path) -> None:
         reference=reference, compress=True, **extra)
     with recording:
         if closure_mode:
-            shapes = [s for _, s in params]
-
-            def closure() -> torch.Tensor:
-                x = torch.cat([p.detach().reshape(-1) for p in tensors.values()])
-                loss, grad = objective.evaluate(x)
-                for p, g in zip(tensors.values(), objectives.split(grad, shapes), strict=True):
-                    p.grad = g
-                return loss
-
+            closure = objectives.closure(objective, list(tensors.values()), [s for _, s in params])
             for _ in range(STEPS):
                 optimizer.step(closure)
         else:

@@ -101,12 +101,7 @@ def _record_closure(case: Case, dtype: torch.dtype, path: Path) -> None:
     tensors: Tensors = {spec.name: torch.nn.Parameter(v) for spec, v in zip(case.params, values, strict=True)}
     optimizer = _build_optimizer(case, tensors, list(case.param_groups))
 
-    def closure() -> torch.Tensor:
-        x = torch.cat([p.detach().reshape(-1) for p in tensors.values()])
-        loss, grad = objective.evaluate(x)
-        for p, g in zip(tensors.values(), objectives.split(grad, shapes), strict=True):
-            p.grad = g
-        return loss
+    closure = objectives.closure(objective, list(tensors.values()), shapes)
 
     data = {name: np.asarray(array) for name, array in objectives.datasets(objective).items()}
     described = lockstep.Objective(kind=objective.kind, data=data, attrs=objective.attrs)

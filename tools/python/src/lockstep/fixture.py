@@ -503,6 +503,9 @@ def _compact(plist: Any) -> None:
     if _set_link_phase_change()(plist.id, MAX_COMPACT, MAX_COMPACT) < 0:
         raise FixtureError("cannot keep a group's links compact (H5Pset_link_phase_change failed)")
     plist.set_attr_phase_change(MAX_COMPACT, MAX_COMPACT)
+    # No modification times in the group's header, as h5py's own groups and our datasets
+    # (`track_times=False`): a recording is the same bytes every time (`tools/golden --check`).
+    plist.set_obj_track_times(False)
 
 
 def _set_digest(dataset: h5py.Dataset, data: np.ndarray | None, digests: Sequence[int] | None = None) -> None:
